@@ -1,0 +1,1 @@
+"""gu1-async: the asyncio SDK for the gu1 compliance API."""

@@ -1,0 +1,215 @@
+"""The one exception tree of gu1-async.
+
+Every error the SDK raises on purpose derives from :class:`Gu1Error`. Errors carry
+plain data only (status, code, message, request id, body, method, path) — never an
+aiohttp object and never the API key — so they can be logged, pickled and compared.
+
+```
+Gu1Error
+├── ConfigurationError (ValueError)      bad argument or setting, found before any request
+│   └── InvalidApiKeyFormatError         empty or whitespace-containing key
+├── APIConnectionError                   the request could not be completed on the wire
+│   └── APITimeoutError (TimeoutError)   connect or total timeout elapsed
+├── APIStatusError                       gu1 answered with a 4xx/5xx status
+│   ├── BadRequestError                  400
+│   ├── AuthenticationError              401
+│   │   ├── MissingApiKeyError           no key given (also raised locally, at construction)
+│   │   ├── InvalidApiKeyError           the key is unknown or revoked
+│   │   └── ExpiredApiKeyError           the key passed its expiry date
+│   ├── PermissionDeniedError            403, with the missing `resource:action` if named
+│   ├── NotFoundError                    404
+│   ├── ConflictError                    409
+│   ├── UnprocessableEntityError         422
+│   ├── RateLimitError                   429, with limit / remaining / reset / retry_after
+│   └── ServerError                      5xx
+├── QuotaExhaustedError                  the governor cannot grant a slot within max_wait
+├── GovernorStoreError                   the shared (Redis) governor store failed
+└── WebhookVerificationError (ValueError)  a webhook signature or body is not valid
+```
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "ExpiredApiKeyError",
+    "GovernorStoreError",
+    "Gu1Error",
+    "InvalidApiKeyError",
+    "InvalidApiKeyFormatError",
+    "MissingApiKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QuotaExhaustedError",
+    "RateLimitError",
+    "ServerError",
+    "UnprocessableEntityError",
+    "WebhookVerificationError",
+]
+
+
+class Gu1Error(Exception):
+    """Root of every error gu1-async raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigurationError(Gu1Error, ValueError):
+    """An argument or setting is invalid; found before any request was sent."""
+
+
+class InvalidApiKeyFormatError(ConfigurationError):
+    """The API key is empty or contains whitespace."""
+
+
+class APIConnectionError(Gu1Error):
+    """The request could not be completed on the wire (refused, reset, DNS, TLS)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        sent: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        # Whether the request may have reached the server: False means it certainly did
+        # not (so even a POST may be retried), None means we cannot tell.
+        self.sent = sent
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The connect or total timeout elapsed before gu1 answered."""
+
+
+class APIStatusError(Gu1Error):
+    """gu1 answered with an error status (4xx or 5xx)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.body = body
+        self.method = method
+        self.path = path
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path} -> " if self.method and self.path else ""
+        code = f" [{self.code}]" if self.code else ""
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{where}{self.status}{code}: {self.message}{rid}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"message={self.message!r}, method={self.method!r}, path={self.path!r})"
+        )
+
+
+class BadRequestError(APIStatusError):
+    """400: gu1 rejected the request as malformed or invalid."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the request was not authenticated."""
+
+
+class MissingApiKeyError(AuthenticationError):
+    """No API key was supplied (raised locally at construction, or 401 from gu1)."""
+
+
+class InvalidApiKeyError(AuthenticationError):
+    """401: the API key is unknown or has been revoked."""
+
+
+class ExpiredApiKeyError(AuthenticationError):
+    """401: the API key has passed its expiration date."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key lacks a permission; `permission` names it when gu1 does."""
+
+    def __init__(self, message: str, *, permission: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.permission = permission
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource (or it belongs to another organization)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with existing state (e.g. a duplicate taxId)."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request was understood but cannot be processed."""
+
+
+class RateLimitError(APIStatusError):
+    """429: the key's quota is spent; see `retry_after` and `reset`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int | None = None,
+        remaining: int | None = None,
+        reset: _dt.datetime | None = None,
+        retry_after: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
+        self.remaining = remaining
+        self.reset = reset
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """5xx: gu1 failed to handle the request."""
+
+
+class QuotaExhaustedError(Gu1Error):
+    """The governor cannot grant a request slot within the caller's `max_wait`."""
+
+    def __init__(self, message: str, *, retry_after: float, retry_at: _dt.datetime) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.retry_at = retry_at
+
+
+class GovernorStoreError(Gu1Error):
+    """The shared governor store (Redis) failed; the request was not sent."""
+
+
+class WebhookVerificationError(Gu1Error, ValueError):
+    """A webhook's signature does not match, or its body cannot be parsed."""

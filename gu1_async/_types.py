@@ -1,0 +1,89 @@
+"""Shared vocabulary: JSON aliases, request options, and the Requester protocol.
+
+Resources depend on `Requester` only — never on the client — so each API area can be
+tested with any object that can send a request.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Union
+
+import attrs
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias, Unpack
+
+__all__ = [
+    "JSON",
+    "FilePart",
+    "JSONObject",
+    "Params",
+    "Priority",
+    "RequestOptions",
+    "Requester",
+    "Timeout",
+]
+
+JSON: TypeAlias = Union[dict[str, Any], list[Any], str, int, float, bool, None]
+JSONObject: TypeAlias = dict[str, Any]
+Params: TypeAlias = Mapping[str, Union[str, int, float, bool, Sequence[str], None]]
+
+
+class Priority(enum.IntEnum):
+    """Who goes first when the quota is short: lower values are served first."""
+
+    INTERACTIVE = 0
+    """A user is waiting (web handlers); may use the reserved share of each window."""
+    BATCH = 1
+    """Background work (ingestion jobs); never touches the interactive reserve."""
+
+
+@attrs.frozen
+class Timeout:
+    """Timeouts in seconds: `total` for the whole attempt, `connect` for the connection."""
+
+    total: float | None = 60.0
+    connect: float | None = 10.0
+
+    @classmethod
+    def coerce(cls, value: float | Timeout | None) -> Timeout | None:
+        """Accept a bare number as the total timeout."""
+        if value is None or isinstance(value, Timeout):
+            return value
+        return cls(total=float(value), connect=min(float(value), 10.0))
+
+
+@attrs.frozen
+class FilePart:
+    """One file of a multipart upload (e.g. a CSV for a bulk import)."""
+
+    filename: str
+    content: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    content_type: str = "application/octet-stream"
+
+
+class RequestOptions(TypedDict, total=False):
+    """Per-call options every resource method accepts as keyword arguments."""
+
+    timeout: float | Timeout | None
+    priority: Priority
+    max_wait: float | None
+    extra_headers: Mapping[str, str] | None
+
+
+class Requester(Protocol):
+    """Sends one logical request (with governor and retries) and returns decoded JSON."""
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: JSON = None,
+        files: Mapping[str, FilePart | str] | None = None,
+        operation: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Any: ...

@@ -39,6 +39,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "WebhookEvent",
     "WebhookEventType",
+    "check_timestamp",
     "construct_event",
     "dedupe_key",
     "is_valid_signature",
@@ -313,7 +314,15 @@ def parse_event(raw_body: bytes | str) -> WebhookEvent:
     )
 
 
-def _check_age(event: WebhookEvent, tolerance: float, now: _dt.datetime | None) -> None:
+def check_timestamp(event: WebhookEvent, tolerance: float, now: _dt.datetime | None = None) -> None:
+    """Reject an event whose envelope `timestamp` is more than `tolerance` s from `now`.
+
+    Defence in depth only; see `construct_event` for why it is off by default.
+
+    Raises:
+        WebhookVerificationError: No readable timestamp, or too far from `now`.
+        ConfigurationError: Negative tolerance, or a naive `now`.
+    """
     if tolerance < 0:
         raise ConfigurationError("tolerance must be >= 0 seconds")
     if now is None:
@@ -359,7 +368,7 @@ def construct_event(
     verify_signature(raw_body, signature_header, secret)
     event = parse_event(raw_body)
     if tolerance is not None:
-        _check_age(event, tolerance, now)
+        check_timestamp(event, tolerance, now)
     return event
 
 

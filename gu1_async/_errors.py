@@ -22,6 +22,7 @@ Gu1Error
 │   ├── UnprocessableEntityError         422
 │   ├── RateLimitError                   429, with limit / remaining / reset / retry_after
 │   └── ServerError                      5xx
+├── APIResponseError                     a 2xx answer whose body cannot be decoded
 ├── QuotaExhaustedError                  the governor cannot grant a slot within max_wait
 ├── GovernorStoreError                   the shared (Redis) governor store failed
 └── WebhookVerificationError (ValueError)  a webhook signature or body is not valid
@@ -35,6 +36,7 @@ from typing import Any
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -196,6 +198,19 @@ class RateLimitError(APIStatusError):
 
 class ServerError(APIStatusError):
     """5xx: gu1 failed to handle the request."""
+
+
+class APIResponseError(Gu1Error):
+    """gu1 answered with a success status but a body that cannot be decoded."""
+
+    def __init__(
+        self, message: str, *, status: int, body_excerpt: str, method: str, path: str
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body_excerpt = body_excerpt
+        self.method = method
+        self.path = path
 
 
 class QuotaExhaustedError(Gu1Error):

@@ -1,0 +1,5 @@
+"""`python -m gu1_async` runs the `gu1` command."""
+
+from gu1_async.cli import main
+
+main()

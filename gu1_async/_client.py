@@ -1,0 +1,355 @@
+"""`Gu1Client`: the composition root. It builds and wires everything; it decides nothing.
+
+One client owns one aiohttp connection pool. `with_options()` returns views that share
+the pool (and, for the same API key, the same governor), so a web backend can serve
+several gu1 organizations — one key each, one governor each — over one pool.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import warnings
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from ._auth import ApiKey
+from ._clock import Clock, LoopClock
+from ._errors import ConfigurationError
+from ._ratelimit_headers import RateLimitSnapshot, ServerClock
+from ._requester import HttpRequester
+from ._retry import RetryBudget, RetryPolicy
+from ._transport import AiohttpTransport
+from ._types import JSON, FilePart, Params, Priority, Timeout
+from ._version import __version__
+from .governor import Governor, Plan
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["DEFAULT_BASE_URL", "Gu1Client"]
+
+DEFAULT_BASE_URL = "https://api.gu1.ai"
+BASE_URL_ENV_VAR = "GU1_BASE_URL"
+_UNSET: Any = object()
+
+
+@attrs.frozen
+class _Settings:
+    """Everything a view may change with `with_options()`."""
+
+    api_key: ApiKey
+    base_url: str
+    organization_id: str | None
+    timeout: Timeout
+    priority: Priority
+    max_wait: float | None
+    retry: RetryPolicy
+    plan: Plan
+    reserve: float
+
+
+class _KeyState:
+    """What belongs to one API key: its governor and what its responses said."""
+
+    def __init__(self, governor: Governor, retry: RetryPolicy) -> None:
+        self.governor = governor
+        self.server_clock = ServerClock()
+        self.snapshot: RateLimitSnapshot | None = None
+        self.operations: set[str] = set()
+        self.retry_budget = (
+            RetryBudget(retry.budget_capacity) if retry.budget_capacity is not None else None
+        )
+
+    def record_snapshot(self, snapshot: RateLimitSnapshot) -> None:
+        if not snapshot.is_empty:
+            self.snapshot = snapshot
+
+
+class _Pool:
+    """The shared part: one transport and one governor per API key."""
+
+    def __init__(self, transport: AiohttpTransport, clock: Clock, store: Any) -> None:
+        self.transport = transport
+        self.clock = clock
+        self.store = store
+        self.keys: dict[str, _KeyState] = {}
+
+    def key_state(self, settings: _Settings) -> _KeyState:
+        fingerprint = settings.api_key.fingerprint
+        state = self.keys.get(fingerprint)
+        if state is None:
+            governor = Governor(
+                settings.plan,
+                clock=self.clock,
+                reserve=settings.reserve,
+                max_wait=settings.max_wait,
+                store=self.store,
+            )
+            state = self.keys[fingerprint] = _KeyState(governor, settings.retry)
+        return state
+
+
+class Gu1Client:
+    """The asyncio client for the gu1 API.
+
+    Use it as an async context manager (or call `aclose()`); one client holds one
+    connection pool and should live as long as your application.
+
+    Args:
+        api_key: a gu1 API key (`gk_<env>_...`); defaults to the `GU1_API_KEY` variable.
+        base_url: the API root; `GU1_BASE_URL`, else `https://api.gu1.ai`. Plain http is
+            refused except on loopback (the fake server).
+        organization_id: sent as `X-Organization-ID` when given.
+        plan: the key's plan, a `Plan` or "free" / "starter" / "professional"; it seeds
+            the governor, which the response headers then correct.
+        timeout: seconds (total) or a `Timeout(total, connect)`; per call too.
+        max_connections: size of the keep-alive connection pool.
+        priority: the default `Priority` of this client's requests.
+        max_wait: the default longest governor wait, seconds, before
+            `QuotaExhaustedError` (None: wait as long as the quota requires).
+        reserve: fraction of each window only INTERACTIVE requests may use.
+        retry: the `RetryPolicy`.
+        clock: time source (inject a `FakeClock` in tests).
+        store: a shared governor store (e.g. `RedisStore`); None keeps state in-process.
+
+    Raises:
+        MissingApiKeyError: no key was given and `GU1_API_KEY` is unset.
+        ConfigurationError: a setting is invalid (bad key format, base URL, plan...).
+    """
+
+    def __init__(
+        self,
+        api_key: ApiKey | str | None = None,
+        *,
+        base_url: str | None = None,
+        organization_id: str | None = None,
+        plan: Plan | str = "free",
+        timeout: float | Timeout = Timeout(),
+        max_connections: int = 100,
+        priority: Priority = Priority.INTERACTIVE,
+        max_wait: float | None = None,
+        reserve: float = 0.0,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        store: Any = None,
+    ) -> None:
+        settings = _Settings(
+            api_key=ApiKey.coerce(api_key),
+            base_url=_check_base_url(
+                base_url or os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL
+            ),
+            organization_id=organization_id,
+            timeout=Timeout.coerce(timeout) or Timeout(),
+            priority=Priority(priority),
+            max_wait=max_wait,
+            retry=retry or RetryPolicy(),
+            plan=Plan.coerce(plan),
+            reserve=reserve,
+        )
+        transport = AiohttpTransport(max_connections=max_connections, timeout=settings.timeout)
+        self._init_view(_Pool(transport, clock or LoopClock(), store), settings, owner=True)
+
+    def _init_view(self, pool: _Pool, settings: _Settings, *, owner: bool) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._owner = owner
+        self._state = pool.key_state(settings)
+        headers = {"Accept": "application/json", "User-Agent": _user_agent()}
+        if settings.organization_id:
+            headers["X-Organization-ID"] = settings.organization_id
+        self._requester = HttpRequester(
+            transport=pool.transport,
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            governor=self._state.governor,
+            clock=pool.clock,
+            retry=settings.retry,
+            retry_budget=self._state.retry_budget,
+            default_headers=headers,
+            timeout=settings.timeout,
+            priority=settings.priority,
+            max_wait=settings.max_wait,
+            server_clock=self._state.server_clock,
+            on_snapshot=self._state.record_snapshot,
+            on_operation=self._state.operations.add,
+        )
+        self._attach_resources()
+
+    def _attach_resources(self) -> None:
+        """Expose each API area as an attribute (filled in by the resources layer)."""
+
+    # -- the low-level request ---------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: JSON = None,
+        files: Mapping[str, FilePart | str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | Timeout | None = None,
+        priority: Priority | None = None,
+        max_wait: float | None = _UNSET,
+    ) -> Any:
+        """Send a request to any gu1 path and return the decoded JSON body.
+
+        Goes through the governor and the retry policy like every resource method.
+
+        Args:
+            method: HTTP method.
+            path: path under the base URL, starting with "/" (e.g. "/entities").
+            params: query parameters (None values are dropped, bools become true/false).
+            json: the JSON body.
+            files: multipart form fields (`FilePart` for files), instead of `json`.
+            headers: extra headers (cannot replace Authorization).
+            timeout: seconds or `Timeout` for this call.
+            priority: `Priority` for this call.
+            max_wait: longest governor wait for this call, seconds.
+
+        Raises:
+            APIStatusError: gu1 answered 4xx/5xx (a subclass per status).
+            APIConnectionError: the request could not be completed.
+            QuotaExhaustedError: no slot within `max_wait`.
+        """
+        options: dict[str, Any] = {"timeout": timeout, "extra_headers": headers}
+        if priority is not None:
+            options["priority"] = priority
+        if max_wait is not _UNSET:
+            options["max_wait"] = max_wait
+        return await self._requester.request(
+            method, path, params=params, json=json, files=files, **options
+        )
+
+    # -- views ---------------------------------------------------------------------------
+
+    def with_options(
+        self,
+        *,
+        api_key: ApiKey | str | None = None,
+        organization_id: str | None = _UNSET,
+        plan: Plan | str | None = None,
+        timeout: float | Timeout | None = None,
+        priority: Priority | None = None,
+        max_wait: float | None = _UNSET,
+        reserve: float | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Gu1Client:
+        """A view of this client with other settings, sharing its connection pool.
+
+        With the same API key it shares the governor too; another `api_key` gets its own
+        governor (one quota per key), created on first use and kept by the pool.
+        """
+        changes: dict[str, Any] = {}
+        if api_key is not None:
+            changes["api_key"] = ApiKey.coerce(api_key)
+        if organization_id is not _UNSET:
+            changes["organization_id"] = organization_id
+        if plan is not None:
+            changes["plan"] = Plan.coerce(plan)
+        if timeout is not None:
+            changes["timeout"] = Timeout.coerce(timeout)
+        if priority is not None:
+            changes["priority"] = Priority(priority)
+        if max_wait is not _UNSET:
+            changes["max_wait"] = max_wait
+        if reserve is not None:
+            changes["reserve"] = reserve
+        if retry is not None:
+            changes["retry"] = retry
+        view = object.__new__(Gu1Client)
+        view._init_view(self._pool, attrs.evolve(self._settings, **changes), owner=False)
+        return view
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def governor(self) -> Governor:
+        """The rate-limit governor of this client's API key."""
+        return self._state.governor
+
+    @property
+    def rate_limit(self) -> RateLimitSnapshot | None:
+        """What the latest response said about the quota (None before any response)."""
+        return self._state.snapshot
+
+    @property
+    def api_key(self) -> ApiKey:
+        """The API key (its repr shows only prefix and last four characters)."""
+        return self._settings.api_key
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    def operations_used(self) -> frozenset[str]:
+        """Names of the SDK operations this key has called so far."""
+        return frozenset(self._state.operations)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the connection pool (shared with every view); idempotent."""
+        await self._pool.transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if getattr(self, "_owner", False) and pool is not None and pool.transport.session_open:
+            warnings.warn(
+                "Gu1Client was not closed; use 'async with Gu1Client(...)' or "
+                "'await client.aclose()'",
+                ResourceWarning,
+                stacklevel=2,
+            )
+
+    def __repr__(self) -> str:
+        s = self._settings
+        return (
+            f"Gu1Client(api_key={s.api_key.masked!r}, base_url={s.base_url!r}, "
+            f"plan={s.plan!r}, priority={s.priority.name})"
+        )
+
+
+def _check_base_url(url: str) -> str:
+    """https only; plain http only for loopback hosts (the fake server)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an http(s) URL, got {url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"refusing plain http to {parts.hostname}: the API key would travel unencrypted; "
+            "use https (plain http is allowed only for loopback, e.g. the fake server)"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"base_url must not have a query or fragment: {url!r}")
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _user_agent() -> str:
+    return f"gu1-async/{__version__}"

@@ -1,0 +1,232 @@
+"""Turn a response's rate-limit headers into a frozen `RateLimitSnapshot`.
+
+`parse_rate_limit_headers` is pure and total: whatever strings arrive, it returns a
+snapshot, with `None` for every value that is missing, malformed, negative or absurd. It
+never raises — a bad header must not turn a good response into an error.
+
+Accepted forms (gu1 documents only the first of each; the rest are defensive):
+- `X-RateLimit-Limit`, `X-RateLimit-Remaining`: non-negative integers.
+- `X-RateLimit-Reset`: ISO 8601 (`2026-01-01T10:00:00Z`, offsets, fractions); epoch
+  seconds (>= 10^9) or milliseconds (>= 10^12); a small number is read as seconds from now.
+- `Retry-After`: delta seconds, or an HTTP date.
+- `Date`: the server's clock (RFC 7231); reset and retry times are measured against it,
+  so a skewed local clock does not shift the wait.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import math
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+__all__ = ["RateLimitSnapshot", "ServerClock", "parse_rate_limit_headers"]
+
+_MAX_LIMIT = 10**9  # no plan is anywhere near this; larger is garbage
+_MAX_HORIZON = dt.timedelta(days=400)  # a reset further away than this is garbage
+_MAX_RETRY_AFTER = 7 * 86_400.0
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
+    r"\s*(Z|z|[+-]\d{2}:?\d{2})?$"
+)
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+@attrs.frozen
+class RateLimitSnapshot:
+    """What one response said about the key's quota; every field may be None."""
+
+    limit: int | None = None
+    """`X-RateLimit-Limit`: requests allowed in the current window."""
+    remaining: int | None = None
+    """`X-RateLimit-Remaining`: requests left in the current window."""
+    reset: dt.datetime | None = None
+    """`X-RateLimit-Reset` as an aware UTC datetime (server clock)."""
+    retry_after: float | None = None
+    """`Retry-After` in seconds."""
+    date: dt.datetime | None = None
+    """The server's `Date`, aware UTC."""
+    received_at: dt.datetime | None = None
+    """Local wall time when the response arrived, aware UTC."""
+
+    @property
+    def reset_after(self) -> float | None:
+        """Seconds from the response until the window resets, on the server's own clock.
+
+        Measured as `reset - date` so that local clock skew cancels out; without a `Date`
+        header, falls back to the local arrival time.
+        """
+        if self.reset is None:
+            return None
+        base = self.date or self.received_at
+        if base is None:
+            return None
+        return max(0.0, (self.reset - base).total_seconds())
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the response carried no usable rate-limit header."""
+        return (
+            self.limit is None
+            and self.remaining is None
+            and self.reset is None
+            and self.retry_after is None
+        )
+
+
+def parse_rate_limit_headers(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    *,
+    received_at: dt.datetime | None = None,
+) -> RateLimitSnapshot:
+    """Read the rate-limit headers of one response. Never raises."""
+    try:
+        values = _lower_keys(headers)
+        date = _http_date(values.get("date"))
+        anchor = date or received_at
+        limit = _count(values.get("x-ratelimit-limit"))
+        remaining = _count(values.get("x-ratelimit-remaining"))
+        if limit is not None and remaining is not None and remaining > limit:
+            remaining = None  # contradictory; trust neither more than the limit
+        return RateLimitSnapshot(
+            limit=limit,
+            remaining=remaining,
+            reset=_reset(values.get("x-ratelimit-reset"), anchor),
+            retry_after=_retry_after(values.get("retry-after"), anchor),
+            date=date,
+            received_at=received_at,
+        )
+    except Exception:  # pragma: no cover - belt and braces: the parser is total
+        return RateLimitSnapshot(received_at=received_at)
+
+
+def _lower_keys(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, str] = {}
+    for key, value in items:
+        if isinstance(key, str) and isinstance(value, str):
+            out.setdefault(key.strip().lower(), value.strip())
+    return out
+
+
+def _count(raw: str | None) -> int | None:
+    if raw is None or not raw.isascii() or not raw.isdigit():
+        return None
+    value = int(raw)
+    return value if value <= _MAX_LIMIT else None
+
+
+def _plausible(when: dt.datetime, anchor: dt.datetime | None) -> dt.datetime | None:
+    if anchor is not None and abs(when - anchor) > _MAX_HORIZON:
+        return None
+    if anchor is None and not (1970 < when.year < 2200):
+        return None
+    return when
+
+
+def _reset(raw: str | None, anchor: dt.datetime | None) -> dt.datetime | None:
+    if not raw:
+        return None
+    if _NUMBER.match(raw):
+        number = float(raw)
+        if not math.isfinite(number):
+            return None
+        if number >= 1e12:  # epoch milliseconds
+            return _epoch(number / 1000.0, anchor)
+        if number >= 1e9:  # epoch seconds
+            return _epoch(number, anchor)
+        if anchor is not None and number <= _MAX_HORIZON.total_seconds():
+            return anchor + dt.timedelta(seconds=number)  # seconds until reset
+        return None
+    when = _iso8601(raw)
+    return _plausible(when, anchor) if when else None
+
+
+def _epoch(seconds: float, anchor: dt.datetime | None) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return _plausible(when, anchor)
+
+
+def _iso8601(raw: str) -> dt.datetime | None:
+    match = _ISO.match(raw)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        tz = dt.timezone.utc
+        if zone and zone not in ("Z", "z"):
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            tz = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        micro = int((fraction or "0").ljust(6, "0")[:6])
+        when = dt.datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
+        )
+    except (ValueError, OverflowError):
+        return None
+    return when.astimezone(dt.timezone.utc)
+
+
+def _http_date(raw: str | None) -> dt.datetime | None:
+    if not raw:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:  # pragma: no cover - older Pythons returned None
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return _plausible(when.astimezone(dt.timezone.utc), None)
+
+
+def _retry_after(raw: str | None, anchor: dt.datetime | None) -> float | None:
+    if not raw:
+        return None
+    if _NUMBER.match(raw):
+        seconds = float(raw)
+        return seconds if math.isfinite(seconds) and seconds <= _MAX_RETRY_AFTER else None
+    when = _http_date(raw)
+    if when is None or anchor is None:
+        return None
+    seconds = (when - anchor).total_seconds()
+    return max(0.0, seconds) if seconds <= _MAX_RETRY_AFTER else None
+
+
+class ServerClock:
+    """Estimates the server's clock from `Date` headers, to measure waits on its scale.
+
+    `Date` has one-second resolution, so one reading says only that the server's clock was
+    in `[date, date + 1)` when it answered. Each response therefore bounds the offset
+    `local - server` from above by `local_received - date`; the smallest bound of recent
+    responses is kept. Using that bound, the estimated server time lags the true one by at
+    most network latency plus the unresolved fraction, so waits come out slightly long,
+    never short — which is the safe side for a quota. Old readings age out, so a clock
+    that jumps is followed.
+    """
+
+    def __init__(self, history: int = 64) -> None:
+        self._bounds: deque[float] = deque(maxlen=history)
+
+    def update(self, date: dt.datetime | None, received_wall: float) -> None:
+        """Record one response's `Date` and the local wall time it arrived."""
+        if date is not None:
+            self._bounds.append(received_wall - date.timestamp())
+
+    @property
+    def offset(self) -> float | None:
+        """Upper bound of `local - server` seconds, or None before any `Date`."""
+        return min(self._bounds) if self._bounds else None
+
+    def seconds_until(self, when: dt.datetime, now_wall: float) -> float:
+        """Seconds from local wall time `now_wall` until the server's clock reads `when`."""
+        server_now = now_wall - (self.offset or 0.0)
+        return max(0.0, when.timestamp() - server_now)

@@ -1,0 +1,182 @@
+"""One logical request: retry around [governor slot -> send -> observe -> map status].
+
+Every attempt — retries included — takes its own governor slot, because every attempt
+spends quota. Each response's headers go back to the governor as an `Observation` (a 429
+becomes one shared pause for every waiting task), then the status becomes either decoded
+JSON or an exception from the error tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._auth import ApiKey
+from ._clock import Clock
+from ._errors import APIConnectionError, APIResponseError, ConfigurationError
+from ._ratelimit_headers import RateLimitSnapshot, ServerClock, parse_rate_limit_headers
+from ._response import InvalidJSONBody, decode_json, error_from_response
+from ._retry import RetryBudget, RetryPolicy, build_retrying
+from ._transport import AiohttpTransport, RawRequest, RawResponse
+from ._types import JSON, FilePart, Params, Priority, Timeout
+from .governor import Governor, Observation
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._types import RequestOptions
+
+__all__ = ["HttpRequester"]
+
+log = logging.getLogger("gu1_async")
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_REQUEST_ID_HEADERS = ("x-request-id", "x-gu1-request-id", "x-correlation-id")
+
+
+class HttpRequester:
+    """Implements the `Requester` protocol over a transport, a governor and a retry policy."""
+
+    def __init__(
+        self,
+        *,
+        transport: AiohttpTransport,
+        api_key: ApiKey,
+        base_url: str,
+        governor: Governor,
+        clock: Clock,
+        retry: RetryPolicy,
+        retry_budget: RetryBudget | None,
+        default_headers: Mapping[str, str],
+        timeout: Timeout | None,
+        priority: Priority,
+        max_wait: float | None,
+        server_clock: ServerClock,
+        on_snapshot: Callable[[RateLimitSnapshot], None],
+        on_operation: Callable[[str], None],
+    ) -> None:
+        self._transport = transport
+        self._api_key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._governor = governor
+        self._clock = clock
+        self._retry = retry
+        self._retry_budget = retry_budget
+        self._default_headers = dict(default_headers)
+        self._timeout = timeout
+        self._priority = priority
+        self._max_wait = max_wait
+        self._server_clock = server_clock
+        self._on_snapshot = on_snapshot
+        self._on_operation = on_operation
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: JSON = None,
+        files: Mapping[str, FilePart | str] | None = None,
+        operation: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Any:
+        """Send one logical request and return its decoded JSON body (None if empty)."""
+        method = method.upper()
+        if method not in _METHODS:
+            raise ConfigurationError(f"unsupported HTTP method {method!r}")
+        if not path.startswith("/"):
+            raise ConfigurationError(f"path must start with '/', got {path!r}")
+        headers = {**self._default_headers, **(options.get("extra_headers") or {})}
+        # Set last, so that no extra header can replace the key or leak another one.
+        headers.update(self._api_key.authorization_header())
+        timeout = Timeout.coerce(options.get("timeout")) or self._timeout
+        raw = RawRequest(method, self._base_url + path, headers, params, json, files, timeout)
+        priority = options.get("priority", self._priority)
+        max_wait = options.get("max_wait", self._max_wait)
+        if operation is not None:
+            self._on_operation(operation)
+
+        retrying = build_retrying(
+            self._retry, method=method, budget=self._retry_budget, sleep=self._clock.sleep
+        )
+        async for attempt in retrying:
+            with attempt:
+                result = await self._attempt(raw, path, priority, max_wait)
+        if self._retry_budget is not None:
+            self._retry_budget.on_success()
+        return result
+
+    async def _attempt(
+        self, raw: RawRequest, path: str, priority: Priority, max_wait: float | None
+    ) -> Any:
+        permit = await self._governor.acquire(priority=priority, max_wait=max_wait)
+        try:
+            response = await self._transport.send(raw)
+        except APIConnectionError as exc:
+            if exc.sent is not False:
+                permit.mark_sent()  # it may have reached gu1 and been counted
+            permit.release()
+            log.debug("gu1 %s %s failed: %s", raw.method, path, exc.message)
+            raise
+        except BaseException:
+            # Cancelled mid-flight: the request may have been counted; assume it was.
+            permit.mark_sent()
+            permit.release()
+            raise
+        permit.mark_sent()
+        snapshot = self._snapshot(response)
+        permit.observe(self._observation(response.status, snapshot))
+        self._on_snapshot(snapshot)
+        log.debug(
+            "gu1 %s %s -> %d (remaining %s)", raw.method, path, response.status, snapshot.remaining
+        )
+        if response.status >= 400:
+            raise error_from_response(
+                response.status,
+                response.body,
+                method=raw.method,
+                path=path,
+                request_id=_request_id(response),
+                snapshot=snapshot,
+            )
+        try:
+            return decode_json(response.body)
+        except InvalidJSONBody as exc:
+            raise APIResponseError(
+                f"{raw.method} {path} -> {response.status}, but the body is not JSON: "
+                f"{exc.excerpt!r}",
+                status=response.status,
+                body_excerpt=exc.excerpt,
+                method=raw.method,
+                path=path,
+            ) from None
+
+    def _snapshot(self, response: RawResponse) -> RateLimitSnapshot:
+        now_wall = self._clock.time()
+        received = dt.datetime.fromtimestamp(now_wall, tz=dt.timezone.utc)
+        snapshot = parse_rate_limit_headers(response.headers, received_at=received)
+        self._server_clock.update(snapshot.date, now_wall)
+        return snapshot
+
+    def _observation(self, status: int, snapshot: RateLimitSnapshot) -> Observation:
+        reset_after = None
+        if snapshot.reset is not None:
+            reset_after = self._server_clock.seconds_until(snapshot.reset, self._clock.time())
+        return Observation(
+            status=status,
+            limit=snapshot.limit,
+            remaining=snapshot.remaining,
+            reset_after=reset_after,
+            retry_after=snapshot.retry_after,
+        )
+
+
+def _request_id(response: RawResponse) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value = response.header(name)
+        if value:
+            return value
+    return None

@@ -1,0 +1,191 @@
+"""The only module that touches aiohttp on the client side.
+
+`AiohttpTransport` owns one `ClientSession` over one `TCPConnector` (keep-alive pool),
+created lazily inside the running loop, and turns every aiohttp failure into the SDK's
+own `APIConnectionError` / `APITimeoutError`, saying whether the request could have
+reached the server (which decides whether a POST may be retried).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import attrs
+
+from ._errors import APIConnectionError, APITimeoutError, ConfigurationError
+from ._types import JSON, FilePart, Params, Timeout
+
+__all__ = ["AiohttpTransport", "RawRequest", "RawResponse"]
+
+log = logging.getLogger("gu1_async")
+
+
+@attrs.frozen
+class RawRequest:
+    """One HTTP attempt, as plain data. `headers` may hold the Authorization header."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    params: Params | None = None
+    json: JSON = None
+    files: Mapping[str, FilePart | str] | None = None
+    timeout: Timeout | None = None
+
+
+@attrs.frozen
+class RawResponse:
+    """One HTTP answer, as plain data."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, case-insensitively."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+
+class AiohttpTransport:
+    """Sends `RawRequest`s over a shared aiohttp connection pool."""
+
+    def __init__(self, *, max_connections: int = 100, timeout: Timeout = Timeout()) -> None:
+        if max_connections < 1:
+            raise ConfigurationError(f"max_connections must be >= 1, got {max_connections}")
+        self._max_connections = max_connections
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ConfigurationError("this client is closed; create a new Gu1Client")
+        if self._session is None:
+            # Created here, on first use, so that it binds to the running loop.
+            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=_client_timeout(self._timeout),
+                raise_for_status=False,
+                auto_decompress=True,
+            )
+        return self._session
+
+    async def send(self, request: RawRequest) -> RawResponse:
+        """Send one attempt and read the whole body.
+
+        Raises:
+            APITimeoutError: the connect or total timeout elapsed.
+            APIConnectionError: the connection failed or broke.
+        """
+        session = self._get_session()
+        kwargs: dict[str, Any] = {"headers": dict(request.headers)}
+        if request.params:
+            kwargs["params"] = _query(request.params)
+        if request.files is not None:
+            kwargs["data"] = _form(request.files)
+        elif request.json is not None:
+            kwargs["json"] = request.json
+        if request.timeout is not None:
+            kwargs["timeout"] = _client_timeout(request.timeout)
+        where = {"method": request.method, "path": _path_of(request.url)}
+        try:
+            async with session.request(request.method, request.url, **kwargs) as response:
+                body = await response.read()
+                return RawResponse(
+                    status=response.status,
+                    headers=tuple((str(k), str(v)) for k, v in response.headers.items()),
+                    body=body,
+                )
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise APITimeoutError(
+                f"timed out connecting to gu1 ({exc.__class__.__name__})", sent=False, **where
+            ) from None
+        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as exc:
+            raise APITimeoutError(
+                f"timed out waiting for gu1 to answer ({exc.__class__.__name__})", **where
+            ) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise APIConnectionError(
+                f"cannot connect to gu1 at {_host_of(request.url)}: {exc.strerror or exc}",
+                sent=False,
+                **where,
+            ) from None
+        except aiohttp.ServerDisconnectedError:
+            raise APIConnectionError(
+                "gu1 closed the connection before answering", **where
+            ) from None
+        except aiohttp.ClientPayloadError as exc:
+            raise APIConnectionError(
+                f"the response body was cut off ({exc.__class__.__name__})", sent=True, **where
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"connection to gu1 failed ({exc.__class__.__name__})", **where
+            ) from None
+        except OSError as exc:
+            raise APIConnectionError(
+                f"connection to gu1 failed ({exc.__class__.__name__}: {exc.strerror})", **where
+            ) from None
+
+    async def aclose(self) -> None:
+        """Close the pool; idempotent."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    @property
+    def session_open(self) -> bool:
+        """True while an aiohttp session exists and is open (for the unclosed warning)."""
+        return self._session is not None and not self._session.closed
+
+
+def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=timeout.total, connect=timeout.connect)
+
+
+def _query(params: Params) -> list[tuple[str, str]]:
+    """Flatten params: drop None, booleans as 'true'/'false', sequences repeated."""
+    out: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out.append((key, "true" if value else "false"))
+        elif isinstance(value, (list, tuple)):
+            out.extend((key, str(item)) for item in value)
+        else:
+            out.append((key, str(value)))
+    return out
+
+
+def _form(files: Mapping[str, FilePart | str]) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    for name, part in files.items():
+        if isinstance(part, FilePart):
+            form.add_field(
+                name, part.content, filename=part.filename, content_type=part.content_type
+            )
+        else:
+            form.add_field(name, part)
+    return form
+
+
+def _path_of(url: str) -> str:
+    rest = url.split("://", 1)[-1]
+    slash = rest.find("/")
+    return rest[slash:].split("?", 1)[0] if slash >= 0 else "/"
+
+
+def _host_of(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0]

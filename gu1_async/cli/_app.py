@@ -1,0 +1,23 @@
+"""The `gu1` command group; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from .._version import __version__
+from ._demo import demo
+from ._fake_server import fake_server
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gu1-async")
+def cli() -> None:
+    """gu1 — the gu1 API from the command line (gu1-async).
+
+    The API key is read from GU1_API_KEY (or a .env file), never from an argument:
+    arguments end up in shell history and process listings.
+    """
+
+
+cli.add_command(demo)
+cli.add_command(fake_server)

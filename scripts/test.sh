@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs (redis-server, a virtualenv with every extra),
+# then run the whole suite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
+
+# The Redis store tests run against a real redis-server; they must not skip.
+command -v redis-server >/dev/null || apt_install redis-server
+python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[dev,cli,redis]'
+exec .venv/bin/python -m pytest "$@"

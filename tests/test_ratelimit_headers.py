@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gu1_async._ratelimit_headers import (
+    RateLimitSnapshot,
+    ServerClock,
+    parse_rate_limit_headers,
+)
+
+UTC = dt.timezone.utc
+DATE = "Thu, 26 Nov 2026 06:59:00 GMT"
+SERVER_NOW = dt.datetime(2026, 11, 26, 6, 59, tzinfo=UTC)
+
+
+def test_documented_headers() -> None:
+    snap = parse_rate_limit_headers(
+        {
+            "X-RateLimit-Limit": "100",
+            "X-RateLimit-Remaining": "7",
+            "X-RateLimit-Reset": "2026-11-26T07:00:00.250Z",
+            "Date": DATE,
+        }
+    )
+    assert snap.limit == 100
+    assert snap.remaining == 7
+    assert snap.reset == dt.datetime(2026, 11, 26, 7, 0, 0, 250000, tzinfo=UTC)
+    assert snap.date == SERVER_NOW
+    assert snap.reset_after == 60.25
+    assert snap.retry_after is None
+    assert not snap.is_empty
+
+
+def test_case_insensitive_and_pairs() -> None:
+    snap = parse_rate_limit_headers([("x-ratelimit-limit", "5"), ("X-RATELIMIT-REMAINING", "2")])
+    assert (snap.limit, snap.remaining) == (5, 2)
+
+
+def test_reset_forms() -> None:
+    def reset(value: str) -> dt.datetime | None:
+        return parse_rate_limit_headers({"X-RateLimit-Reset": value, "Date": DATE}).reset
+
+    assert reset("2026-11-26T08:00:00+01:00") == dt.datetime(2026, 11, 26, 7, tzinfo=UTC)
+    assert reset("2026-11-26T07:00:00") == dt.datetime(2026, 11, 26, 7, tzinfo=UTC)
+    epoch = int(dt.datetime(2026, 11, 26, 7, tzinfo=UTC).timestamp())
+    assert reset(str(epoch)) == dt.datetime(2026, 11, 26, 7, tzinfo=UTC)
+    assert reset(str(epoch * 1000)) == dt.datetime(2026, 11, 26, 7, tzinfo=UTC)
+    assert reset("60") == SERVER_NOW + dt.timedelta(seconds=60)  # seconds from now
+    assert reset("3026-01-01T00:00:00Z") is None  # absurdly far
+    assert reset("tomorrow") is None
+    assert reset("2026-13-01T00:00:00Z") is None
+
+
+def test_retry_after_forms() -> None:
+    def retry_after(value: str) -> float | None:
+        return parse_rate_limit_headers({"Retry-After": value, "Date": DATE}).retry_after
+
+    assert retry_after("30") == 30.0
+    assert retry_after("Thu, 26 Nov 2026 06:59:45 GMT") == 45.0
+    assert retry_after("-5") is None
+    assert retry_after("99999999") is None
+    assert retry_after("soon") is None
+
+
+def test_bad_values_become_none() -> None:
+    snap = parse_rate_limit_headers(
+        {
+            "X-RateLimit-Limit": "-1",
+            "X-RateLimit-Remaining": "1.5",
+            "X-RateLimit-Reset": "",
+            "Date": "not a date",
+        }
+    )
+    assert snap == RateLimitSnapshot()
+    assert snap.is_empty
+    contradictory = parse_rate_limit_headers(
+        {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "11"}
+    )
+    assert (contradictory.limit, contradictory.remaining) == (10, None)
+    assert parse_rate_limit_headers({"X-RateLimit-Limit": "9" * 20}).limit is None
+
+
+header_names = st.sampled_from(
+    ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "Date"]
+)
+
+
+@given(st.dictionaries(header_names, st.text(max_size=40)))
+def test_never_raises_on_arbitrary_strings(headers: dict[str, str]) -> None:
+    received = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    snap = parse_rate_limit_headers(headers, received_at=received)
+    assert snap.limit is None or 0 <= snap.limit <= 10**9
+    assert snap.remaining is None or snap.remaining >= 0
+    assert snap.retry_after is None or 0 <= snap.retry_after <= 7 * 86400
+    assert snap.reset_after is None or snap.reset_after >= 0
+    if snap.limit is not None and snap.remaining is not None:
+        assert snap.remaining <= snap.limit
+
+
+@given(
+    st.lists(st.tuples(st.text(max_size=20), st.text(max_size=40)), max_size=8),
+)
+def test_never_raises_on_arbitrary_header_lists(pairs: list[tuple[str, str]]) -> None:
+    assert isinstance(parse_rate_limit_headers(pairs), RateLimitSnapshot)
+
+
+def test_server_clock_converges_below_one_second_resolution() -> None:
+    # The server runs 100.3 s behind us; Date only says whole seconds.
+    offset = 100.3
+    clock = ServerClock()
+    for i in range(20):
+        local = 1_800_000_000.0 + i * 0.37
+        server_true = local - offset
+        date = dt.datetime.fromtimestamp(int(server_true), tz=UTC)
+        clock.update(date, local)
+    assert clock.offset is not None
+    assert offset <= clock.offset < offset + 0.1  # an upper bound, and a tight one
+    reset = dt.datetime.fromtimestamp(1_800_000_010.0 - offset, tz=UTC)
+    wait = clock.seconds_until(reset, 1_800_000_000.0)
+    assert 10.0 <= wait < 10.1  # never short, barely long
+
+
+def test_server_clock_without_dates_uses_local_time() -> None:
+    clock = ServerClock()
+    clock.update(None, 5.0)
+    assert clock.offset is None
+    reset = dt.datetime.fromtimestamp(1_800_000_030.0, tz=UTC)
+    assert clock.seconds_until(reset, 1_800_000_000.0) == 30.0

@@ -1,0 +1,221 @@
+"""The Resource base class and the endpoint registry every resource method is listed in.
+
+Each public resource method carries an `@endpoint(...)` decorator naming its HTTP method,
+path template, registry `operation` name, the gu1 docs' permission(s) and the endpoint's
+number in gu1-api.md. The registry is the single source of truth for three things:
+
+* the request itself: `Resource._request(operation, ...)` takes method and path from it;
+* `permissions_for(operation)` (and so `Gu1Client.permissions_used()`);
+* the generated `docs/endpoints.md` and `docs/permissions.md`.
+
+Path templates use the Python argument names (`/entities/{entity_id}`), so a bad id is
+reported under the name the caller used.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+import attrs
+
+from gu1_async._errors import ConfigurationError
+from gu1_async._types import FilePart, Requester
+from gu1_async.pagination import AsyncPaginator, OffsetPaginator, PageNumberPaginator, decoder
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from gu1_async._types import RequestOptions
+
+__all__ = ["ENDPOINTS", "Endpoint", "Resource", "endpoint", "permissions_for"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
+
+PAGINATION_STYLES = ("offset", "page+pageSize", "page+limit", "page+perPage")
+
+
+@attrs.frozen
+class Endpoint:
+    """One gu1 endpoint as an SDK method uses it.
+
+    Attributes:
+        method: HTTP method.
+        path: path template with `{python_argument}` placeholders.
+        operation: registry name, `"<resource>.<method>"` (e.g. `"entities.create"`).
+        permissions: every `resource:action` the gu1 docs say the call needs (all of them).
+        any_of: alternatives the docs accept (any one of them suffices).
+        doc: the endpoint's number in gu1-api.md §2.
+        paginated: the pagination style (see `PAGINATION_STYLES`), or None.
+        note: caveats worth a line in the docs.
+    """
+
+    method: str
+    path: str
+    operation: str
+    permissions: frozenset[str] = frozenset()
+    any_of: frozenset[str] = frozenset()
+    doc: int | None = None
+    paginated: str | None = None
+    note: str = ""
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        """Placeholder names of the path template, in order."""
+        return tuple(f for _, f, _, _ in string.Formatter().parse(self.path) if f)
+
+
+_REGISTRY: dict[str, Endpoint] = {}
+ENDPOINTS: list[Endpoint] = []
+"""Every registered endpoint, in registration (module) order."""
+
+
+def endpoint(
+    method: str,
+    path: str,
+    *,
+    operation: str,
+    doc: int | None,
+    permissions: tuple[str, ...] = (),
+    any_of: tuple[str, ...] = (),
+    paginated: str | None = None,
+    note: str = "",
+) -> Callable[[_F], _F]:
+    """Register the decorated resource method as the SDK's way to call one endpoint.
+
+    Raises:
+        ValueError: the operation is registered twice, or the pagination style is unknown.
+    """
+    if operation in _REGISTRY:
+        raise ValueError(f"operation {operation!r} is registered twice")
+    if paginated is not None and paginated not in PAGINATION_STYLES:
+        raise ValueError(f"unknown pagination style {paginated!r}")
+    entry = Endpoint(
+        method=method.upper(),
+        path=path,
+        operation=operation,
+        permissions=frozenset(permissions),
+        any_of=frozenset(any_of),
+        doc=doc,
+        paginated=paginated,
+        note=note,
+    )
+    _REGISTRY[operation] = entry
+    ENDPOINTS.append(entry)
+
+    def decorate(fn: _F) -> _F:
+        fn.__gu1_endpoint__ = entry  # type: ignore[attr-defined]
+        return fn
+
+    return decorate
+
+
+def permissions_for(operation: str) -> frozenset[str]:
+    """The permissions the gu1 docs say `operation` needs (empty when undocumented).
+
+    Raises:
+        KeyError: no such operation.
+    """
+    return _REGISTRY[operation].permissions
+
+
+def get_endpoint(operation: str) -> Endpoint:
+    """The registry entry of `operation`."""
+    return _REGISTRY[operation]
+
+
+_DOT_SEGMENT = re.compile(r"^\.{1,2}$")
+
+
+def path_segment(name: str, value: object) -> str:
+    """Validate one path parameter and URL-quote it.
+
+    Raises:
+        ConfigurationError: empty, whitespace-only, `/`-containing or dot-segment values
+            (they would address another resource), or a value that is not a str or int.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ConfigurationError(f"{name} must be a string id, got {type(value).__name__}")
+    text = str(value)
+    if not text.strip():
+        raise ConfigurationError(f"{name} must not be empty or whitespace")
+    if "/" in text or _DOT_SEGMENT.match(text):
+        raise ConfigurationError(f"{name} must not contain '/' or be '.'/'..', got {text!r}")
+    return quote(text, safe="")
+
+
+class Resource:
+    """Base of every API area: holds the Requester and turns operations into requests."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def _path(self, entry: Endpoint, path_params: Mapping[str, object]) -> str:
+        return entry.path.format_map(
+            {name: path_segment(name, path_params[name]) for name in entry.path_params}
+        )
+
+    async def _request(
+        self,
+        operation: str,
+        path_params: Mapping[str, object] | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        files: Mapping[str, FilePart | str] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Any:
+        """Send the request registered as `operation`; return the decoded body."""
+        entry = _REGISTRY[operation]
+        path = self._path(entry, path_params or {})
+        return await self._requester.request(
+            entry.method,
+            path,
+            params=params or None,
+            json=json,
+            files=files,
+            operation=operation,
+            **options,
+        )
+
+    def _paginate(
+        self,
+        operation: str,
+        model: type[_T],
+        items_key: str,
+        path_params: Mapping[str, object] | None = None,
+        *,
+        params: Mapping[str, Any],
+        page_size: int | None,
+        max_page_size: int,
+        limit: int | None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPaginator[_T]:
+        """A lazy paginator over the list endpoint registered as `operation`."""
+        entry = _REGISTRY[operation]
+        # Validate ids now, not at the first iteration: errors surface where the call is.
+        path = self._path(entry, path_params or {})
+        common: dict[str, Any] = {
+            "operation": operation,
+            "items_key": items_key,
+            "decode": decoder(model),
+            "params": params,
+            "page_size": page_size,
+            "max_page_size": max_page_size,
+            "limit": limit,
+        }
+        if entry.paginated == "offset":
+            return OffsetPaginator(self._requester, path, **common, **options)
+        if entry.paginated is None:
+            raise ValueError(f"{operation} is not registered as paginated")
+        size_param = entry.paginated.split("+", 1)[1]
+        return PageNumberPaginator(
+            self._requester, path, size_param=size_param, **common, **options
+        )

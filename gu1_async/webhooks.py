@@ -16,6 +16,8 @@ changes whitespace and key order, and the signature will not match.
 Typical use, in any framework::
 
     event = construct_event(raw_body, headers.get(SIGNATURE_HEADER), secret)
+
+`WebhookVerificationError` is re-exported here so handlers need only this module.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "WebhookEvent",
     "WebhookEventType",
+    "WebhookVerificationError",
     "check_timestamp",
     "construct_event",
     "dedupe_key",

@@ -438,3 +438,24 @@ def test_without_id_or_timestamp_the_payload_digest_keeps_events_apart() -> None
     legacy_1 = parse_event(b'{"type": "entity.updated", "data": {"entityId": "e", "v": 1}}')
     legacy_2 = parse_event(b'{"type": "entity.updated", "data": {"entityId": "e", "v": 2}}')
     assert dedupe_key(legacy_1) != dedupe_key(legacy_2)
+
+
+def test_public_surface() -> None:
+    import gu1_async.webhooks as module
+
+    assert sorted(module.__all__) == [
+        "KYC_FINAL_EVENTS",
+        "SIGNATURE_HEADER",
+        "WebhookEvent",
+        "WebhookEventType",
+        "WebhookVerificationError",
+        "check_timestamp",
+        "construct_event",
+        "dedupe_key",
+        "is_valid_signature",
+        "parse_event",
+        "sign_payload",
+        "verify_signature",
+    ]
+    assert all(hasattr(module, name) for name in module.__all__)
+    assert module.WebhookVerificationError is WebhookVerificationError

@@ -1,0 +1,390 @@
+"""The Governor: hands out request permits within every quota window, fairly, without polling.
+
+Waiters queue per priority (a deque each: FIFO, O(1) per wake). One timer at most is
+armed, for the moment the head waiter's turn can come (a window's reset or the end of a
+pause); every other wake-up comes from a permit ending or an observation arriving. A
+cancelled waiter stays in its deque as a done future and is skipped when it reaches the
+head, so cancelling costs O(1) and takes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import math
+from collections import deque
+from types import TracebackType
+
+from .._clock import Clock, LoopClock, Timer
+from .._errors import ConfigurationError, QuotaExhaustedError
+from .._types import Priority
+from ._observation import Observation
+from ._quota import Plan
+from ._stats import GovernorStats
+from ._store import GovernorStore, MemoryStore
+
+__all__ = ["DEFAULT_PLAN", "Governor", "Permit", "Slot"]
+
+DEFAULT_PLAN = Plan.FREE
+"""The plan assumed when none is given: the smallest, so an unknown key starts safe."""
+
+_BACKOFF_FIRST = 1.0
+_BACKOFF_MAX = 60.0
+
+_OPEN, _SENT, _ENDED = 0, 1, 2
+
+
+class Permit:
+    """The right to send one request; end it with `observe()` or `release()`."""
+
+    __slots__ = ("_governor", "_state")
+
+    def __init__(self, governor: Governor) -> None:
+        self._governor = governor
+        self._state = _OPEN
+
+    @property
+    def sent(self) -> bool:
+        """Whether `mark_sent()` was called (or a response observed)."""
+        return self._state != _OPEN
+
+    @property
+    def ended(self) -> bool:
+        """Whether the permit has been ended by `observe()` or `release()`."""
+        return self._state == _ENDED
+
+    def mark_sent(self) -> None:
+        """The request is about to go on the wire: from now on it counts as spent."""
+        if self._state == _OPEN:
+            self._state = _SENT
+
+    def observe(self, observation: Observation) -> None:
+        """A response arrived (any status): apply what it says and end the permit."""
+        if self._state == _ENDED:
+            self._governor.observe(observation)  # still news about the quota
+            return
+        self._state = _ENDED
+        self._governor._end(True, observation)
+
+    def release(self) -> None:
+        """End the permit without a response (idempotent).
+
+        Never sent: the token goes back. Sent but unanswered (e.g. the connection dropped):
+        the server may have counted it, so it stays spent.
+        """
+        if self._state == _ENDED:
+            return
+        sent = self._state == _SENT
+        self._state = _ENDED
+        self._governor._end(sent, None)
+
+    def __repr__(self) -> str:
+        state = ("open", "sent", "ended")[self._state]
+        return f"<Permit {state}>"
+
+
+class Slot:
+    """`async with governor.slot() as permit:` — acquire, then release if still open."""
+
+    __slots__ = ("_governor", "_max_wait", "_permit", "_priority")
+
+    def __init__(self, governor: Governor, priority: Priority, max_wait: float | None) -> None:
+        self._governor = governor
+        self._priority = priority
+        self._max_wait = max_wait
+        self._permit: Permit | None = None
+
+    async def __aenter__(self) -> Permit:
+        governor = self._governor
+        # Skip a coroutine frame on the uncontended path: it is most calls.
+        permit = governor._take_now(self._priority)
+        if permit is None:
+            permit = await governor.acquire(self._priority, self._max_wait)
+        self._permit = permit
+        return permit
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._permit is not None:
+            self._permit.release()
+
+
+class _Waiter:
+    __slots__ = ("future", "since")
+
+    def __init__(self, future: asyncio.Future[Permit], since: float) -> None:
+        self.future = future
+        self.since = since
+
+
+class Governor:
+    """Permits for requests on one API key, within every window of its quota.
+
+    Args:
+        plan: the key's plan, or its name (`"free"`, `"starter"`, `"professional"`);
+            default `Plan.FREE`, the smallest, which response headers then correct.
+        clock: where time comes from; default the running event loop's clock.
+        reserve: fraction (0 <= reserve < 1) of each window that only
+            `Priority.INTERACTIVE` may use, so batch work cannot starve interactive work.
+        max_wait: default longest wait in seconds for `acquire()`/`slot()` when the call
+            does not say; None (the default) waits as long as the quota requires.
+        store: where the window numbers live; default an in-process `MemoryStore`.
+
+    Raises:
+        ConfigurationError: a bad plan, reserve or max_wait.
+    """
+
+    def __init__(
+        self,
+        plan: Plan | str = DEFAULT_PLAN,
+        *,
+        clock: Clock | None = None,
+        reserve: float = 0.0,
+        max_wait: float | None = None,
+        store: GovernorStore | None = None,
+    ) -> None:
+        if not 0.0 <= reserve < 1.0:
+            raise ConfigurationError(f"reserve must be in [0, 1), got {reserve!r}")
+        if max_wait is not None and not max_wait >= 0:
+            raise ConfigurationError(f"max_wait must be >= 0 or None, got {max_wait!r}")
+        self._plan = Plan.coerce(plan)
+        self._clock: Clock = clock if clock is not None else LoopClock()
+        self._reserve = reserve
+        self._max_wait = max_wait
+        self._store: GovernorStore = store if store is not None else MemoryStore()
+        if not self._store.is_local:
+            raise ConfigurationError(
+                "this Governor needs a local store (is_local=True); remote stores are "
+                "served by the remote-store governor"
+            )
+        self._store.configure(self._plan.quotas, reserve, self._clock.monotonic())
+        self._queues: tuple[deque[_Waiter], ...] = tuple(deque() for _ in Priority)
+        self._live = [0] * len(Priority)  # waiters not cancelled, per priority
+        self._waiting = 0
+        self._timer: Timer | None = None
+        self._timer_at = math.inf
+        self._in_flight = 0
+        self._granted = 0
+        self._waited = 0
+        self._total_wait = 0.0
+        self._longest_wait = 0.0
+        self._pauses = 0
+        self._rate_limited = 0
+        self._consecutive_429 = 0
+
+    # -- public API ---------------------------------------------------------------------
+
+    @property
+    def plan(self) -> Plan:
+        """The plan the governor was seeded with (headers may have corrected its windows)."""
+        return self._plan
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the governor reads."""
+        return self._clock
+
+    def slot(
+        self, priority: Priority = Priority.INTERACTIVE, max_wait: float | None = None
+    ) -> Slot:
+        """An async context manager around `acquire()` that releases the permit at exit."""
+        return Slot(self, priority, max_wait)
+
+    def acquire_nowait(self, priority: Priority = Priority.INTERACTIVE) -> Permit:
+        """A permit now, or `QuotaExhaustedError` (with the estimated wait) at once."""
+        permit = self._take_now(priority)
+        if permit is None:
+            now = self._clock.monotonic()
+            raise self._exhausted(self._estimate(now, priority), None)
+        return permit
+
+    async def acquire(
+        self, priority: Priority = Priority.INTERACTIVE, max_wait: float | None = None
+    ) -> Permit:
+        """Wait for a permit: FIFO within a priority, higher priorities first.
+
+        Args:
+            priority: `Priority.INTERACTIVE` (default) or `Priority.BATCH`.
+            max_wait: longest acceptable wait in seconds; None uses the governor's default.
+
+        Raises:
+            QuotaExhaustedError: at once, when the wait the governor can compute now (the
+                queue ahead, the windows' resets, a pause) exceeds `max_wait`.
+        """
+        permit = self._take_now(priority)
+        if permit is not None:
+            return permit
+        limit = self._max_wait if max_wait is None else max_wait
+        now = self._clock.monotonic()
+        if limit is not None:
+            wait = self._estimate(now, priority)
+            if wait > limit:
+                raise self._exhausted(wait, limit)
+        future: asyncio.Future[Permit] = asyncio.get_running_loop().create_future()
+        self._queues[priority].append(_Waiter(future, now))
+        self._live[priority] += 1
+        self._waiting += 1
+        self._dispatch()
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                future.result().release()  # granted as we were cancelled: give it back
+            else:
+                self._live[priority] -= 1
+                self._waiting -= 1
+                self._dispatch()
+            raise
+
+    def observe(self, observation: Observation) -> None:
+        """Apply an observation that no permit is waiting for (e.g. from another client)."""
+        now = self._clock.monotonic()
+        self._store.record(now, observation)
+        self._after_observation(now, observation)
+        self._dispatch()
+
+    def pause(self, seconds: float) -> None:
+        """Hold every waiter (and every new acquire) for `seconds` from now."""
+        now = self._clock.monotonic()
+        if self._store.pause(now, seconds):
+            self._pauses += 1
+        self._dispatch()
+
+    def stats(self) -> GovernorStats:
+        """A snapshot of windows, queues and counters."""
+        now = self._clock.monotonic()
+        return GovernorStats(
+            windows=self._store.windows(now),
+            in_flight=self._in_flight,
+            waiters=self._waiting,
+            waiters_by_priority=tuple(self._live),
+            granted=self._granted,
+            waited=self._waited,
+            total_wait=self._total_wait,
+            max_wait=self._longest_wait,
+            pauses=self._pauses,
+            rate_limited=self._rate_limited,
+            paused_for=self._store.paused_for(now),
+        )
+
+    def __repr__(self) -> str:
+        now = self._clock.monotonic()
+        windows = ", ".join(
+            f"{w.available}/{w.limit} per {w.period:g}s"
+            f"{'' if w.confirmed else ' (unconfirmed)'} reset in {w.reset_in:.1f}s"
+            for w in self._store.windows(now)
+        )
+        paused = self._store.paused_for(now)
+        return (
+            f"<Governor plan={self._plan.name} [{windows}] in_flight={self._in_flight} "
+            f"waiters={self._waiting} paused_for={paused:.1f}s>"
+        )
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _take_now(self, priority: Priority) -> Permit | None:
+        """The synchronous fast path: a permit if nobody of equal or higher priority waits."""
+        if self._waiting and sum(self._live[: priority + 1]):
+            return None
+        if not self._store.take(self._clock.monotonic(), priority > 0):
+            return None
+        self._in_flight += 1
+        self._granted += 1
+        return Permit(self)
+
+    def _estimate(self, now: float, priority: Priority) -> float:
+        ahead = sum(self._live[: priority + 1])
+        return self._store.estimate(now, ahead, priority > 0)
+
+    def _exhausted(self, wait: float, limit: float | None) -> QuotaExhaustedError:
+        retry_at = _dt.datetime.fromtimestamp(self._clock.time() + wait, tz=_dt.timezone.utc)
+        within = "now" if limit is None else f"within max_wait={limit:g}s"
+        return QuotaExhaustedError(
+            f"no request slot free {within}: the quota allows the next one in about "
+            f"{wait:.3f}s (plan {self._plan.name})",
+            retry_after=wait,
+            retry_at=retry_at,
+        )
+
+    def _end(self, sent: bool, observation: Observation | None) -> None:
+        now = self._clock.monotonic()
+        self._in_flight -= 1
+        self._store.end(now, sent, observation)
+        if observation is not None:
+            self._after_observation(now, observation)
+        if self._waiting:
+            self._dispatch()
+
+    def _after_observation(self, now: float, observation: Observation) -> None:
+        if observation.status != 429:
+            if observation.status < 400:
+                self._consecutive_429 = 0
+            return
+        self._rate_limited += 1
+        self._consecutive_429 += 1
+        if self._store.pause(now, self._pause_length(observation)):
+            self._pauses += 1
+
+    def _pause_length(self, observation: Observation) -> float:
+        """Retry-After, else the window's Reset, else doubling backoff from 1 s to 60 s."""
+        if observation.retry_after is not None and observation.retry_after > 0:
+            return observation.retry_after
+        if observation.reset_after is not None and observation.reset_after > 0:
+            return observation.reset_after
+        return min(_BACKOFF_MAX, _BACKOFF_FIRST * 2.0 ** (self._consecutive_429 - 1))
+
+    def _dispatch(self) -> None:
+        """Grant permits to head waiters while the store allows; else arm the one timer."""
+        if not self._waiting:
+            self._disarm()
+            return
+        now = self._clock.monotonic()
+        store = self._store
+        for priority, queue in enumerate(self._queues):
+            while queue:
+                head = queue[0]
+                if head.future.done():  # cancelled: already uncounted
+                    queue.popleft()
+                    continue
+                if not store.take(now, priority > 0):
+                    # Lower priorities cannot pass: they are held at least as tightly.
+                    self._arm(now, store.estimate(now, 0, priority > 0))
+                    return
+                queue.popleft()
+                self._live[priority] -= 1
+                self._waiting -= 1
+                self._in_flight += 1
+                self._granted += 1
+                self._waited += 1
+                waited = now - head.since
+                self._total_wait += waited
+                self._longest_wait = max(self._longest_wait, waited)
+                head.future.set_result(Permit(self))
+        self._disarm()
+
+    def _arm(self, now: float, wait: float) -> None:
+        """Keep exactly one timer, at the head's next chance; none if only a response can help."""
+        if wait <= 0:
+            self._disarm()
+            return
+        when = now + wait
+        if self._timer is not None and self._timer_at == when:
+            return
+        self._disarm()
+        self._timer_at = when
+        self._timer = self._clock.call_at(when, self._on_timer)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+            self._timer_at = math.inf
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = math.inf
+        self._dispatch()

@@ -1,0 +1,32 @@
+"""What one response said about the quota, as plain numbers (the HTTP edge builds it)."""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["Observation"]
+
+
+@attrs.frozen
+class Observation:
+    """The rate-limit facts of one response; every field but `status` is optional.
+
+    The governor never sees headers: `gu1_async._ratelimit_headers` turns them into this.
+    """
+
+    status: int
+    """HTTP status of the response; 429 pauses every waiter."""
+    limit: int | None = None
+    """`X-RateLimit-Limit`: the size of the window the headers describe."""
+    remaining: int | None = None
+    """`X-RateLimit-Remaining`: requests the server still allows in that window."""
+    reset_after: float | None = None
+    """Seconds from the response until that window resets: `Reset - Date`, both server
+    times, so the local clock's skew does not matter."""
+    retry_after: float | None = None
+    """`Retry-After` in seconds, if the server sent it."""
+
+    @property
+    def has_window(self) -> bool:
+        """Whether the response described a window (limit and remaining both present)."""
+        return self.limit is not None and self.remaining is not None and self.limit > 0

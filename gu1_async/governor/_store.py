@@ -1,0 +1,287 @@
+"""Where the window numbers live: the store protocol and the in-process `MemoryStore`.
+
+The governor keeps the *waiting* (queues, priorities, the one timer) and asks a store for
+the *numbers*. The in-process store is the default; a shared store (Redis, issue 5) lets
+many processes spend one API key's quota together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from ._observation import Observation
+from ._quota import Quota
+from ._stats import WindowStats
+from ._window import (
+    EPSILON,
+    WindowState,
+    available,
+    end_probe,
+    estimate_wait,
+    observe,
+    roll,
+    spend_unseen,
+)
+
+__all__ = ["GovernorStore", "MemoryStore"]
+
+
+@runtime_checkable
+class GovernorStore(Protocol):
+    """The per-window numbers behind a Governor, each operation atomic.
+
+    **Model.** One record per quota window (the plan's quotas, shortest period first):
+    `limit`, `period`, `left` (requests the server still counts in this window, as far as
+    known), `in_flight` (tokens taken and not yet returned), `reset_at`, `confirmed` (a
+    header described the current window), `blind_ok` (its probe ended without describing
+    it, so the seeded budget may be spent), `probing` (a probe is in flight) and
+    `from_header` (`limit` came from a header). Plus one `pause_until`. The rules for each
+    record are the pure functions in `gu1_async.governor._window` (`roll`, `available`,
+    `observe`, `spend_unseen`, `end_probe`, `estimate_wait`); a remote store ports them
+    (e.g. to one Lua script per operation) and must give the same answers.
+
+    **Time.** `now` is the governor's monotonic clock. A local store uses it; a remote store
+    shared by several hosts should ignore it and use its own clock (Redis `TIME`). Every
+    duration crossing this interface is *relative* seconds, so the clocks never mix.
+
+    **Who calls what.** When `is_local` is True the governor calls the plain methods only,
+    on its event loop, and expects them never to block (this keeps `acquire_nowait` and the
+    uncontended `slot()` synchronous and cheap). Otherwise it calls only the `a*`
+    coroutines (each one round trip, each atomic) plus the sync `windows()` for stats; it
+    must then return the last figures it knows without I/O. Waiting always stays local:
+    a store never sleeps, it reports how long to wait.
+
+    **Errors.** A remote store raises `GovernorStoreError` when it cannot answer; the
+    governor lets it propagate from `acquire` (the request is then not sent).
+    """
+
+    is_local: bool
+    """True for an in-process store whose plain methods are cheap and never block."""
+
+    def configure(self, quotas: Sequence[Quota], reserve: float, now: float) -> None:
+        """Create the windows (idempotent for a shared store whose windows exist).
+
+        `reserve` is the fraction of each window that only `reserved=False` takes may use.
+        """
+        ...
+
+    def take(self, now: float, reserved: bool) -> bool:
+        """Take one token from every window at once, or from none.
+
+        Refused while paused, or when any window has no room (`available(w, cut) <= 0`,
+        where `cut = int(reserve * limit)` if `reserved` else 0). On success every window's
+        `in_flight` grows by one, and an unconfirmed window that is not `blind_ok` starts
+        `probing`. Rolls (refills) windows whose reset has come first.
+        """
+        ...
+
+    def estimate(self, now: float, ahead: int, reserved: bool) -> float:
+        """Seconds before the request after `ahead` queued ones can start (0 = unknown/now).
+
+        The largest of the pause left and each window's `estimate_wait`.
+        """
+        ...
+
+    def end(self, now: float, sent: bool, observation: Observation | None) -> None:
+        """Return a token taken by `take`: the permit ended.
+
+        `sent=False`: never sent, a full refund (`in_flight -= 1` only). `sent=True` with
+        no observation: the server may have counted it, so every window spends one
+        (`spend_unseen`). With an observation: the window it describes (see `match`) is
+        updated by `observe`; the others spend one. A window that was `probing` ends its
+        probe (`end_probe`). The 429 pause is the governor's business, not the store's.
+        """
+        ...
+
+    def record(self, now: float, observation: Observation) -> None:
+        """Apply an observation not tied to a permit (nothing was taken for it)."""
+        ...
+
+    def pause(self, now: float, seconds: float) -> bool:
+        """Refuse every take for `seconds` (extend, never shorten); True if newly paused."""
+        ...
+
+    def paused_for(self, now: float) -> float:
+        """Seconds left in the pause (0 when not paused)."""
+        ...
+
+    def windows(self, now: float) -> tuple[WindowStats, ...]:
+        """A snapshot of every window (a remote store: the last one it fetched)."""
+        ...
+
+    async def atake(self, now: float, reserved: bool, ahead: int) -> tuple[bool, float]:
+        """`take`, and when refused `estimate(now, ahead, reserved)`, in one round trip."""
+        ...
+
+    async def aestimate(self, now: float, ahead: int, reserved: bool) -> float:
+        """Async `estimate`."""
+        ...
+
+    async def aend(self, now: float, sent: bool, observation: Observation | None) -> None:
+        """Async `end`."""
+        ...
+
+    async def arecord(self, now: float, observation: Observation) -> None:
+        """Async `record`."""
+        ...
+
+    async def apause(self, now: float, seconds: float) -> bool:
+        """Async `pause`."""
+        ...
+
+
+def match(windows: Sequence[WindowState], limit: int, reset_after: float | None) -> int:
+    """Which window an observed `X-RateLimit-Limit` describes (the rule, for every store).
+
+    1. The window whose limit equals it.
+    2. Else the observed window replaces the plan's best guess for it: among windows
+       long enough to reset in `reset_after` (all windows if none is, or no reset was
+       given), prefer one whose limit no header has named yet, then the shortest period;
+       without `reset_after`, the one whose limit is closest in ratio.
+    """
+    for i, w in enumerate(windows):
+        if w.limit == limit:
+            return i
+    indices = range(len(windows))
+    fits = [i for i in indices if reset_after is None or windows[i].period + EPSILON >= reset_after]
+    if not fits:
+        fits = [max(indices, key=lambda i: windows[i].period)]
+    unnamed = [i for i in fits if not windows[i].identified] or fits
+    if reset_after is None:
+        return min(unnamed, key=lambda i: abs(math.log(limit / windows[i].limit)))
+    return min(unnamed, key=lambda i: windows[i].period)
+
+
+class MemoryStore:
+    """The default store: the numbers in this process, for one governor."""
+
+    is_local = True
+
+    def __init__(self) -> None:
+        self._windows: list[WindowState] = []
+        self._pause_until = -math.inf
+
+    def configure(self, quotas: Sequence[Quota], reserve: float, now: float) -> None:
+        if self._windows:
+            return
+        self._windows = [WindowState(q.limit, q.period, reserve, now) for q in quotas]
+
+    def take(self, now: float, reserved: bool) -> bool:
+        # The hot path: plain attribute reads, two passes so nothing is taken on refusal.
+        if now < self._pause_until:
+            return False
+        windows = self._windows
+        for w in windows:
+            if now + EPSILON >= w.reset_at:
+                roll(w, now)
+            room = w.left - w.in_flight
+            if reserved:
+                room -= w.cut
+            if room <= 0:
+                return False
+            if not (w.confirmed or w.blind_ok) and w.in_flight:
+                return False  # a probe is out: its answer sets this window's budget
+        for w in windows:
+            w.in_flight += 1
+            if not (w.confirmed or w.blind_ok):
+                w.probing = True
+        return True
+
+    def estimate(self, now: float, ahead: int, reserved: bool) -> float:
+        wait = self._pause_until - now
+        for w in self._windows:
+            roll(w, now)
+            wait = max(wait, estimate_wait(w, now, ahead, w.cut if reserved else 0))
+        return max(0.0, wait)
+
+    def end(self, now: float, sent: bool, observation: Observation | None) -> None:
+        if not sent:
+            # A refund (the common end of an unused slot): nothing else changes, and an
+            # unsent probe simply lets the next request probe.
+            for w in self._windows:
+                w.in_flight -= 1
+                w.probing = False
+            return
+        described = self._described(observation)
+        for i, w in enumerate(self._windows):
+            roll(w, now)
+            w.in_flight -= 1
+            if i == described:
+                assert observation is not None and observation.remaining is not None
+                observe(w, now, observation.remaining, observation.reset_after)
+            elif sent:
+                spend_unseen(w)
+            if w.probing:
+                end_probe(w, sent)
+
+    def record(self, now: float, observation: Observation) -> None:
+        described = self._described(observation)
+        if described >= 0:
+            w = self._windows[described]
+            roll(w, now)
+            assert observation.remaining is not None
+            observe(w, now, observation.remaining, observation.reset_after)
+
+    def _described(self, observation: Observation | None) -> int:
+        """The index of the window the observation describes (renaming it if needed), or -1."""
+        if observation is None or observation.limit is None or observation.remaining is None:
+            return -1
+        limit = observation.limit
+        if limit <= 0:
+            return -1
+        i = match(self._windows, limit, observation.reset_after)
+        w = self._windows[i]
+        if w.limit != limit:
+            # The plan guessed this window wrong: start over from the server's figures.
+            w.set_limit(limit)
+            w.left = limit
+            w.confirmed = False
+        w.identified = True
+        return i
+
+    def pause(self, now: float, seconds: float) -> bool:
+        newly = now >= self._pause_until
+        self._pause_until = max(self._pause_until, now + max(0.0, seconds))
+        return newly
+
+    def paused_for(self, now: float) -> float:
+        return max(0.0, self._pause_until - now)
+
+    def windows(self, now: float) -> tuple[WindowStats, ...]:
+        stats = []
+        for w in self._windows:
+            roll(w, now)
+            stats.append(
+                WindowStats(
+                    limit=w.limit,
+                    period=w.period,
+                    available=max(0, available(w, 0)),
+                    in_flight=w.in_flight,
+                    reset_in=max(0.0, w.reset_at - now),
+                    confirmed=w.confirmed,
+                    from_header=w.identified,
+                )
+            )
+        return tuple(stats)
+
+    async def atake(self, now: float, reserved: bool, ahead: int) -> tuple[bool, float]:
+        if self.take(now, reserved):
+            return True, 0.0
+        return False, self.estimate(now, ahead, reserved)
+
+    async def aestimate(self, now: float, ahead: int, reserved: bool) -> float:
+        return self.estimate(now, ahead, reserved)
+
+    async def aend(self, now: float, sent: bool, observation: Observation | None) -> None:
+        self.end(now, sent, observation)
+
+    async def arecord(self, now: float, observation: Observation) -> None:
+        self.record(now, observation)
+
+    async def apause(self, now: float, seconds: float) -> bool:
+        return self.pause(now, seconds)
+
+    def __repr__(self) -> str:
+        return f"MemoryStore({self._windows!r})"

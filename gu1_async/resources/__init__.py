@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
-from gu1_async.resources._base import ENDPOINTS, Endpoint, Resource, endpoint, permissions_for
+from gu1_async.resources._base import (
+    ENDPOINTS,
+    Endpoint,
+    Resource,
+    endpoint,
+    get_endpoint,
+    permissions_for,
+)
+from gu1_async.resources.bulk_imports import BulkImports
+from gu1_async.resources.devices import Devices
 from gu1_async.resources.entities import Entities
+from gu1_async.resources.events import Events
+from gu1_async.resources.kyc import Kyc
+from gu1_async.resources.transactions import Transactions
 
-__all__ = ["ENDPOINTS", "Endpoint", "Entities", "Resource", "endpoint", "permissions_for"]
+__all__ = [
+    "ENDPOINTS",
+    "BulkImports",
+    "Devices",
+    "Endpoint",
+    "Entities",
+    "Events",
+    "Kyc",
+    "Resource",
+    "Transactions",
+    "endpoint",
+    "get_endpoint",
+    "permissions_for",
+]

@@ -1,0 +1,501 @@
+"""`client.bulk_imports`: bulk imports, CSV mappings and job polling (gu1-api.md §2.2)."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from gu1_async._errors import APITimeoutError, ConfigurationError
+from gu1_async._serde import compact, form_fields, query, structure, unwrap, unwrap_list
+from gu1_async._types import FilePart
+from gu1_async.models import ApiResult, BatchFailures, BatchJob, ImportMapping, MappingTarget
+from gu1_async.resources._base import Resource, endpoint
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from gu1_async._types import RequestOptions
+
+__all__ = ["BulkImports", "ProgressCallback"]
+
+_Body = Mapping[str, Any]
+ProgressCallback = Callable[[BatchJob], "Awaitable[None] | None"]
+
+# gu1-api.md §1.4: mappings, job status and failures accept any one of these.
+_JOB_READERS = ("transactions:create", "entities:bulk_import", "events:create")
+
+
+def _text(body: Any) -> str:
+    """CSV downloads: the requester hands back text (or bytes) instead of JSON."""
+    if isinstance(body, bytes):
+        return body.decode("utf-8")
+    return "" if body is None else str(body)
+
+
+def _job(body: Any) -> BatchJob:
+    return BatchJob.from_api(unwrap(body, "job") if isinstance(body, Mapping) else {})
+
+
+class BulkImports(Resource):
+    """Start bulk imports (202 + job), manage CSV mappings, and follow jobs to the end."""
+
+    @endpoint(
+        "POST",
+        "/entities/automatic/bulk",
+        operation="bulk_imports.import_entities",
+        doc=17,
+        permissions=("entities:bulk_import", "entities:create"),
+        note="Needs the organization feature flag for bulk automatic entity import.",
+    )
+    async def import_entities(
+        self,
+        *,
+        items: Sequence[_Body],
+        import_mode: Literal["automatic_enriched", "manual_no_enrichment"] | str | None = None,
+        country: str | None = None,
+        risk_matrix_person_id: str | None = None,
+        risk_matrix_company_id: str | None = None,
+        auto_execute_integrations: _Body | None = None,
+        auto_execute_integrations_shareholders: _Body | None = None,
+        depth: int | None = None,
+        skip_rules_execution: bool | None = None,
+        stop_on_first_error: bool | None = None,
+        monitoring: _Body | None = None,
+        report_recipient_emails: Sequence[str] | None = None,
+        email_locale: Literal["en", "es", "pt"] | str | None = None,
+        extra_body: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> BatchJob:
+        """Import entities from JSON rows (`taxId`, `type`, ...); returns the job to wait on."""
+        body = compact(
+            {
+                "items": items,
+                "importMode": import_mode,
+                "country": country,
+                "riskMatrixPersonId": risk_matrix_person_id,
+                "riskMatrixCompanyId": risk_matrix_company_id,
+                "autoExecuteIntegrations": auto_execute_integrations,
+                "autoExecuteIntegrationsShareholders": auto_execute_integrations_shareholders,
+                "depth": depth,
+                "skipRulesExecution": skip_rules_execution,
+                "stopOnFirstError": stop_on_first_error,
+                "monitoring": monitoring,
+                "reportRecipientEmails": report_recipient_emails,
+                "emailLocale": email_locale,
+            },
+            extra_body,
+        )
+        return _job(await self._request("bulk_imports.import_entities", json=body, **options))
+
+    @endpoint(
+        "POST",
+        "/batch-import/import/entities",
+        operation="bulk_imports.import_entities_csv",
+        doc=18,
+        permissions=("entities:bulk_import",),
+        note="multipart/form-data; needs the bulk automatic entity import feature flag.",
+    )
+    async def import_entities_csv(
+        self,
+        *,
+        file: FilePart,
+        mapping_id: str,
+        entity_import_mode: Literal["automatic_enriched", "manual_no_enrichment"] | str,
+        risk_matrix_person_id: str | None = None,
+        risk_matrix_company_id: str | None = None,
+        skip_rules_execution: bool | None = None,
+        stop_on_first_error: bool | None = None,
+        is_client: bool | None = None,
+        status: str | None = None,
+        nationality: str | None = None,
+        depth: int | None = None,
+        email_locale: str | None = None,
+        auto_execute_integrations: _Body | None = None,
+        auto_execute_integrations_shareholders: _Body | None = None,
+        attributes: _Body | None = None,
+        monitoring: _Body | None = None,
+        report_recipient_emails: Sequence[str] | None = None,
+        extra_fields: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> BatchJob:
+        """Import entities from one CSV file with a saved mapping.
+
+        `entity_import_mode` is required here because gu1's pages disagree on its default.
+        """
+        form = form_fields(
+            {
+                "file": file,
+                "mappingId": mapping_id,
+                "entityImportMode": entity_import_mode,
+                "riskMatrixPersonId": risk_matrix_person_id,
+                "riskMatrixCompanyId": risk_matrix_company_id,
+                "skipRulesExecution": skip_rules_execution,
+                "stopOnFirstError": stop_on_first_error,
+                "isClient": is_client,
+                "status": status,
+                "nationality": nationality,
+                "depth": depth,
+                "emailLocale": email_locale,
+                "autoExecuteIntegrations": auto_execute_integrations,
+                "autoExecuteIntegrationsShareholders": auto_execute_integrations_shareholders,
+                "attributes": attributes,
+                "monitoring": monitoring,
+                "reportRecipientEmails": report_recipient_emails,
+            },
+            extra_fields,
+        )
+        data = await self._request("bulk_imports.import_entities_csv", files=form, **options)
+        return _job(data)
+
+    @endpoint(
+        "POST",
+        "/batch-import/import/user-events",
+        operation="bulk_imports.import_user_events_csv",
+        doc=19,
+        permissions=("events:create",),
+        note="multipart/form-data.",
+    )
+    async def import_user_events_csv(
+        self,
+        *,
+        file: FilePart,
+        mapping_id: str,
+        execute_rules: bool | None = None,
+        with_auto_entity: bool | None = None,
+        extra_fields: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> BatchJob:
+        """Import user events from one CSV file with a saved mapping (target `user_event`)."""
+        form = form_fields(
+            {
+                "file": file,
+                "mappingId": mapping_id,
+                "executeRules": execute_rules,
+                "withAutoEntity": with_auto_entity,
+            },
+            extra_fields,
+        )
+        data = await self._request("bulk_imports.import_user_events_csv", files=form, **options)
+        return _job(data)
+
+    @endpoint(
+        "POST",
+        "/batch-import/import/transactions",
+        operation="bulk_imports.import_transactions",
+        doc=20,
+        note="multipart/form-data; same form as POST /transactions/batch/upload.",
+    )
+    async def import_transactions(
+        self,
+        *,
+        file: FilePart,
+        mapping_id: str | None = None,
+        column_mapping: _Body | None = None,
+        execute_rules: bool | None = None,
+        skip_duplicates: bool | None = None,
+        validate_existing_entity: bool | None = None,
+        batch_error_handling: str | None = None,
+        validate_gap: bool | None = None,
+        extra_fields: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> BatchJob:
+        """Import transactions from a CSV/Excel/JSON file (omit both mappings: native parser)."""
+        form = form_fields(
+            {
+                "file": file,
+                "mappingId": mapping_id,
+                "columnMapping": column_mapping,
+                "executeRules": execute_rules,
+                "skipDuplicates": skip_duplicates,
+                "validateExistingEntity": validate_existing_entity,
+                "batchErrorHandling": batch_error_handling,
+            },
+            extra_fields,
+        )
+        data = await self._request(
+            "bulk_imports.import_transactions",
+            params=query({"validateGap": validate_gap}),
+            files=form,
+            **options,
+        )
+        return _job(data)
+
+    @endpoint(
+        "GET",
+        "/batch-import/mappings",
+        operation="bulk_imports.list_mappings",
+        doc=21,
+        any_of=_JOB_READERS,
+    )
+    async def list_mappings(
+        self, **options: Unpack[RequestOptions]
+    ) -> builtins.list[ImportMapping]:
+        """All saved CSV mappings of the organization."""
+        data = await self._request("bulk_imports.list_mappings", **options)
+        return structure(unwrap_list(data, "mappings"), builtins.list[ImportMapping])
+
+    @endpoint(
+        "POST",
+        "/batch-import/mappings",
+        operation="bulk_imports.create_mapping",
+        doc=22,
+        any_of=_JOB_READERS,
+    )
+    async def create_mapping(
+        self,
+        *,
+        name: str,
+        target: MappingTarget,
+        column_mapping: _Body,
+        default_fields: _Body | None = None,
+        headers_snapshot: Sequence[str] | None = None,
+        extra_body: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ImportMapping:
+        """Save a CSV column mapping; pass its id as `mapping_id` to an import."""
+        body = compact(
+            {
+                "name": name,
+                "target": target,
+                "columnMapping": column_mapping,
+                "defaultFields": default_fields,
+                "headersSnapshot": headers_snapshot,
+            },
+            extra_body,
+        )
+        data = await self._request("bulk_imports.create_mapping", json=body, **options)
+        return ImportMapping.from_api(unwrap(data, "mapping"))
+
+    @endpoint(
+        "PATCH",
+        "/batch-import/mappings/{mapping_id}",
+        operation="bulk_imports.update_mapping",
+        doc=23,
+        any_of=_JOB_READERS,
+    )
+    async def update_mapping(
+        self,
+        mapping_id: str,
+        *,
+        name: str | None = None,
+        target: MappingTarget | None = None,
+        column_mapping: _Body | None = None,
+        default_fields: _Body | None = None,
+        headers_snapshot: Sequence[str] | None = None,
+        extra_body: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ImportMapping:
+        """Partially update a saved mapping."""
+        body = compact(
+            {
+                "name": name,
+                "target": target,
+                "columnMapping": column_mapping,
+                "defaultFields": default_fields,
+                "headersSnapshot": headers_snapshot,
+            },
+            extra_body,
+        )
+        data = await self._request(
+            "bulk_imports.update_mapping", {"mapping_id": mapping_id}, json=body, **options
+        )
+        return ImportMapping.from_api(unwrap(data, "mapping"))
+
+    @endpoint(
+        "DELETE",
+        "/batch-import/mappings/{mapping_id}",
+        operation="bulk_imports.delete_mapping",
+        doc=24,
+        any_of=_JOB_READERS,
+    )
+    async def delete_mapping(self, mapping_id: str, **options: Unpack[RequestOptions]) -> bool:
+        """Delete a saved mapping; True when gu1 answers `{ok: true}`."""
+        data = await self._request(
+            "bulk_imports.delete_mapping", {"mapping_id": mapping_id}, **options
+        )
+        return bool(isinstance(data, Mapping) and data.get("ok"))
+
+    @endpoint(
+        "GET",
+        "/batch-import/jobs/{job_id}",
+        operation="bulk_imports.get_job",
+        doc=25,
+        any_of=_JOB_READERS,
+        note="The canonical polling endpoint for every bulk job; poll every 2-5 s.",
+    )
+    async def get_job(
+        self, job_id: str, *, include_failures: bool = False, **options: Unpack[RequestOptions]
+    ) -> BatchJob:
+        """The job's status and counters (`include_failures` adds failures to `extra`)."""
+        params = query({"include": "failures" if include_failures else None})
+        data = await self._request(
+            "bulk_imports.get_job", {"job_id": job_id}, params=params, **options
+        )
+        return _job(data)
+
+    @endpoint(
+        "POST",
+        "/batch-import/jobs/{job_id}/control",
+        operation="bulk_imports.control_job",
+        doc=26,
+        any_of=_JOB_READERS,
+        note="The permission depends on the job kind: transaction_batch needs "
+        "transactions:create, user_event_batch events:create, "
+        "entity_automatic entities:bulk_import.",
+    )
+    async def control_job(
+        self,
+        job_id: str,
+        *,
+        kind: Literal["transaction_batch", "user_event_batch", "entity_automatic"] | str,
+        action: Literal["pause", "resume", "cancel"] | str,
+        **options: Unpack[RequestOptions],
+    ) -> ApiResult:
+        """Pause, resume or cancel a job (cooperative: takes effect between items)."""
+        body = compact({"kind": kind, "action": action})
+        data = await self._request(
+            "bulk_imports.control_job", {"job_id": job_id}, json=body, **options
+        )
+        return ApiResult.from_api(data if isinstance(data, Mapping) else {})
+
+    @endpoint(
+        "GET",
+        "/batch-import/entity-jobs/{job_id}/failures",
+        operation="bulk_imports.entity_job_failures",
+        doc=27,
+        any_of=_JOB_READERS,
+    )
+    async def entity_job_failures(
+        self, job_id: str, **options: Unpack[RequestOptions]
+    ) -> BatchFailures:
+        """Row failures and skips of an entity import job."""
+        data = await self._request(
+            "bulk_imports.entity_job_failures", {"job_id": job_id}, **options
+        )
+        return BatchFailures.from_api(data)
+
+    @endpoint(
+        "GET",
+        "/batch-import/entity-jobs/{job_id}/failures.csv",
+        operation="bulk_imports.entity_job_failures_csv",
+        doc=28,
+        any_of=_JOB_READERS,
+        note="Returns CSV (failed rows only).",
+    )
+    async def entity_job_failures_csv(self, job_id: str, **options: Unpack[RequestOptions]) -> str:
+        """The failed rows of an entity import job as CSV text."""
+        data = await self._request(
+            "bulk_imports.entity_job_failures_csv", {"job_id": job_id}, **options
+        )
+        return _text(data)
+
+    @endpoint(
+        "GET",
+        "/entities/automatic/bulk/imports/{job_id}/failures.csv",
+        operation="bulk_imports.entity_job_failures_csv_legacy",
+        doc=29,
+        any_of=_JOB_READERS,
+        note="Legacy alias of #28; prefer entity_job_failures_csv.",
+    )
+    async def entity_job_failures_csv_legacy(
+        self, job_id: str, **options: Unpack[RequestOptions]
+    ) -> str:
+        """The legacy path of `entity_job_failures_csv`."""
+        data = await self._request(
+            "bulk_imports.entity_job_failures_csv_legacy", {"job_id": job_id}, **options
+        )
+        return _text(data)
+
+    @endpoint(
+        "GET",
+        "/batch-import/user-event-jobs/{job_id}/failures",
+        operation="bulk_imports.user_event_job_failures",
+        doc=30,
+        any_of=_JOB_READERS,
+    )
+    async def user_event_job_failures(
+        self, job_id: str, **options: Unpack[RequestOptions]
+    ) -> BatchFailures:
+        """Row failures of a user-event import job."""
+        data = await self._request(
+            "bulk_imports.user_event_job_failures", {"job_id": job_id}, **options
+        )
+        return BatchFailures.from_api(data)
+
+    @endpoint(
+        "GET",
+        "/batch-import/user-event-jobs/{job_id}/failures.csv",
+        operation="bulk_imports.user_event_job_failures_csv",
+        doc=31,
+        any_of=_JOB_READERS,
+        note="Returns CSV.",
+    )
+    async def user_event_job_failures_csv(
+        self, job_id: str, **options: Unpack[RequestOptions]
+    ) -> str:
+        """The failures of a user-event import job as CSV text."""
+        data = await self._request(
+            "bulk_imports.user_event_job_failures_csv", {"job_id": job_id}, **options
+        )
+        return _text(data)
+
+    async def wait(
+        self,
+        job_id: str,
+        *,
+        poll_interval: float = 2.0,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        request_options: RequestOptions | None = None,
+    ) -> BatchJob:
+        """Poll `GET /batch-import/jobs/{job_id}` until the job is terminal; return it.
+
+        Terminal statuses: completed, failed, cancelled, interrupted. A failed job is
+        returned, not raised: inspect `job.status` and the failures endpoints.
+
+        Args:
+            job_id: the job to follow.
+            poll_interval: seconds between polls (gu1 recommends 2-5 s).
+            timeout: give up after this many seconds (None: wait for ever).
+            on_progress: called with each polled job (sync or async).
+            sleep: the sleep to use between polls (inject a fake one in tests).
+            request_options: request options for each poll (its `timeout` is per poll;
+                the `timeout` argument above bounds the whole wait).
+
+        Raises:
+            ConfigurationError: poll_interval <= 0 or timeout < 0.
+            APITimeoutError: the job is still running after `timeout` seconds.
+        """
+        if poll_interval <= 0:
+            raise ConfigurationError(f"poll_interval must be > 0, got {poll_interval}")
+        if timeout is not None and timeout < 0:
+            raise ConfigurationError(f"timeout must be >= 0, got {timeout}")
+        started = time.monotonic()
+        slept = 0.0
+        while True:
+            job = await self.get_job(job_id, **(request_options or {}))
+            if on_progress is not None:
+                outcome = on_progress(job)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            if job.is_terminal:
+                return job
+            # Elapsed time counts both the real clock and the time asked to sleep, so an
+            # injected (instant) sleep still reaches the timeout deterministically.
+            elapsed = max(time.monotonic() - started, slept)
+            if timeout is not None and elapsed >= timeout:
+                raise APITimeoutError(
+                    f"bulk job {job_id} still {job.status!r} after {timeout:g} s "
+                    f"({job.processed}/{job.total_items} items processed)",
+                    method="GET",
+                    path=f"/batch-import/jobs/{job_id}",
+                    sent=True,
+                )
+            delay = poll_interval if timeout is None else min(poll_interval, timeout - elapsed)
+            await sleep(delay)
+            slept += delay

@@ -1,0 +1,290 @@
+"""`client.transactions`: transaction monitoring / KYT (gu1-api.md §2.3)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from gu1_async._serde import compact, form_fields, query, unwrap
+from gu1_async._types import FilePart
+from gu1_async.models import (
+    BatchJob,
+    PaymentMethod,
+    TransactionBatchResult,
+    TransactionCreateResult,
+    TransactionDetail,
+    TransactionStatus,
+    TransactionType,
+)
+from gu1_async.resources._base import Resource, endpoint
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from gu1_async._types import RequestOptions
+
+__all__ = ["Transactions"]
+
+_Body = Mapping[str, Any]
+
+
+def _batch_outcome(body: Any) -> TransactionBatchResult | BatchJob:
+    """A finished batch, or (202: gu1 moved it to the background) the job to wait on."""
+    data = body if isinstance(body, Mapping) else {}
+    if data.get("jobId"):
+        return BatchJob.from_api(data)
+    return TransactionBatchResult.from_api(data)
+
+
+class Transactions(Resource):
+    """Send transactions to gu1's monitoring, one at a time or in batches."""
+
+    @endpoint("POST", "/transactions", operation="transactions.create", doc=32)
+    async def create(
+        self,
+        *,
+        external_id: str,
+        type: TransactionType,
+        amount: float,
+        currency: str,
+        status: TransactionStatus | None = None,
+        payment_method: PaymentMethod | None = None,
+        description: str | None = None,
+        category: str | None = None,
+        transacted_at: _dt.datetime | str | None = None,
+        execute_rules: bool | None = None,
+        origin_entity_id: str | None = None,
+        origin_external_id: str | None = None,
+        origin_name: str | None = None,
+        origin_country: str | None = None,
+        origin_details: _Body | None = None,
+        destination_entity_id: str | None = None,
+        destination_external_id: str | None = None,
+        destination_name: str | None = None,
+        destination_country: str | None = None,
+        destination_details: _Body | None = None,
+        location_details: _Body | None = None,
+        device_details: _Body | None = None,
+        channel: str | None = None,
+        reason: str | None = None,
+        metadata: _Body | None = None,
+        extra_body: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> TransactionCreateResult:
+        """Record one transaction; gu1 runs the rules unless `execute_rules=False`."""
+        body = compact(
+            {
+                "externalId": external_id,
+                "type": type,
+                "amount": amount,
+                "currency": currency,
+                "status": status,
+                "paymentMethod": payment_method,
+                "description": description,
+                "category": category,
+                "transactedAt": transacted_at,
+                "executeRules": execute_rules,
+                "originEntityId": origin_entity_id,
+                "originExternalId": origin_external_id,
+                "originName": origin_name,
+                "originCountry": origin_country,
+                "originDetails": origin_details,
+                "destinationEntityId": destination_entity_id,
+                "destinationExternalId": destination_external_id,
+                "destinationName": destination_name,
+                "destinationCountry": destination_country,
+                "destinationDetails": destination_details,
+                "locationDetails": location_details,
+                "deviceDetails": device_details,
+                "channel": channel,
+                "reason": reason,
+                "metadata": metadata,
+            },
+            extra_body,
+        )
+        data = await self._request("transactions.create", json=body, **options)
+        return TransactionCreateResult.from_api(data)
+
+    @endpoint(
+        "POST",
+        "/transactions/batch",
+        operation="transactions.create_batch",
+        doc=33,
+        note="Synchronous for up to 30 s, then 202 + jobId: use a timeout above 30 s.",
+    )
+    async def create_batch(
+        self,
+        *,
+        transactions: Sequence[_Body],
+        execute_rules: bool | None = None,
+        skip_duplicates: bool | None = None,
+        validate_existing_entity: bool | None = None,
+        extra_body: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> TransactionBatchResult | BatchJob:
+        """Create up to 100,000 transactions (each in the `create` body's camelCase shape).
+
+        Returns the finished `TransactionBatchResult`, or, when gu1 answers 202 after its
+        30-second synchronous window, a `BatchJob` to pass to `bulk_imports.wait()`.
+        """
+        body = compact(
+            {
+                "transactions": transactions,
+                "executeRules": execute_rules,
+                "skipDuplicates": skip_duplicates,
+                "validateExistingEntity": validate_existing_entity,
+            },
+            extra_body,
+        )
+        data = await self._request("transactions.create_batch", json=body, **options)
+        return _batch_outcome(data)
+
+    @endpoint(
+        "POST",
+        "/transactions/batch/background",
+        operation="transactions.create_batch_background",
+        doc=34,
+        note="Always 202 + jobId.",
+    )
+    async def create_batch_background(
+        self,
+        *,
+        transactions: Sequence[_Body],
+        execute_rules: bool | None = None,
+        skip_duplicates: bool | None = None,
+        validate_existing_entity: bool | None = None,
+        extra_body: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> BatchJob:
+        """Queue a batch in the background; returns the job."""
+        body = compact(
+            {
+                "transactions": transactions,
+                "executeRules": execute_rules,
+                "skipDuplicates": skip_duplicates,
+                "validateExistingEntity": validate_existing_entity,
+            },
+            extra_body,
+        )
+        data = await self._request("transactions.create_batch_background", json=body, **options)
+        return BatchJob.from_api(unwrap(data, "job"))
+
+    @endpoint(
+        "POST",
+        "/transactions/batch/background-multi",
+        operation="transactions.create_batch_background_multi",
+        doc=35,
+        note="Up to 5 sources x 100,000 transactions, 150 MB; always 202.",
+    )
+    async def create_batch_background_multi(
+        self,
+        *,
+        sources: Sequence[_Body],
+        execute_rules: bool | None = None,
+        skip_duplicates: bool | None = None,
+        validate_existing_entity: bool | None = None,
+        extra_body: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> BatchJob:
+        """Queue up to five sources (file-like batches) in the background; returns the job."""
+        body = compact(
+            {
+                "sources": sources,
+                "executeRules": execute_rules,
+                "skipDuplicates": skip_duplicates,
+                "validateExistingEntity": validate_existing_entity,
+            },
+            extra_body,
+        )
+        data = await self._request(
+            "transactions.create_batch_background_multi", json=body, **options
+        )
+        return BatchJob.from_api(unwrap(data, "job"))
+
+    @endpoint(
+        "POST",
+        "/transactions/batch/upload",
+        operation="transactions.upload",
+        doc=36,
+        note="multipart/form-data; needs the batchUploadEnabled organization flag.",
+    )
+    async def upload(
+        self,
+        *,
+        file: FilePart,
+        mapping_id: str | None = None,
+        column_mapping: _Body | None = None,
+        execute_rules: bool | None = None,
+        skip_duplicates: bool | None = None,
+        validate_existing_entity: bool | None = None,
+        batch_error_handling: str | None = None,
+        validate_gap: bool | None = None,
+        extra_fields: _Body | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> TransactionBatchResult | BatchJob:
+        """Upload a CSV/Excel/JSON file of transactions (omit both mappings: native parser)."""
+        form = form_fields(
+            {
+                "file": file,
+                "mappingId": mapping_id,
+                "columnMapping": column_mapping,
+                "executeRules": execute_rules,
+                "skipDuplicates": skip_duplicates,
+                "validateExistingEntity": validate_existing_entity,
+                "batchErrorHandling": batch_error_handling,
+            },
+            extra_fields,
+        )
+        data = await self._request(
+            "transactions.upload",
+            params=query({"validateGap": validate_gap}),
+            files=form,
+            **options,
+        )
+        return _batch_outcome(data)
+
+    @endpoint(
+        "GET",
+        "/transactions/{transaction_id}",
+        operation="transactions.get",
+        doc=37,
+        permissions=("transactions:read",),
+    )
+    async def get(
+        self,
+        transaction_id: str,
+        *,
+        include_rules_summary: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> TransactionDetail:
+        """Fetch one transaction by gu1 id (`include_rules_summary` adds `persisted`)."""
+        params = query({"includeRulesSummary": "full" if include_rules_summary else None})
+        data = await self._request(
+            "transactions.get", {"transaction_id": transaction_id}, params=params, **options
+        )
+        return TransactionDetail.from_api(data)
+
+    @endpoint(
+        "GET",
+        "/transactions/external/{external_id}",
+        operation="transactions.get_by_external_id",
+        doc=38,
+        permissions=("transactions:read",),
+    )
+    async def get_by_external_id(
+        self,
+        external_id: str,
+        *,
+        include_rules_summary: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> TransactionDetail:
+        """Fetch one transaction by your external id."""
+        params = query({"includeRulesSummary": "full" if include_rules_summary else None})
+        data = await self._request(
+            "transactions.get_by_external_id",
+            {"external_id": external_id},
+            params=params,
+            **options,
+        )
+        return TransactionDetail.from_api(data)

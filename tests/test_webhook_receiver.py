@@ -9,10 +9,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import test_utils, web
 
 from gu1_async._errors import ConfigurationError
+from gu1_async.testing import DEFAULT_KEY, FakeGu1Server
 from gu1_async.webhook_receiver import (
     WEBHOOK_RECEIVER_KEY,
     WebhookReceiver,
@@ -373,3 +375,34 @@ def test_repr_never_shows_the_secret() -> None:
     receiver = WebhookReceiver(SECRET, Recorder())
     assert SECRET not in repr(receiver)
     assert "pending=0" in repr(receiver)
+
+
+# --- against the SDK's fake gu1 server: its signatures are the ones we verify ---------
+
+
+async def test_fake_gu1_server_deliveries_verify_end_to_end() -> None:
+    recorder = Recorder()
+    app = make_webhook_app(SECRET, recorder)
+    receiver = app[WEBHOOK_RECEIVER_KEY]
+    hooks: Client = test_utils.TestClient(test_utils.TestServer(app, host="127.0.0.1"))
+    await hooks.start_server()
+    try:
+        async with FakeGu1Server() as gu1, aiohttp.ClientSession() as http:
+            gu1.add_webhook(str(hooks.make_url(PATH)), SECRET, ["entity.*"])
+            gu1.add_webhook(str(hooks.make_url(PATH)), "whsec_test_wrong", ["entity.*"])
+            response = await http.post(
+                f"{gu1.url}/entities",
+                json={"type": "person", "name": "Ada Example", "countryCode": "AR"},
+                headers={"Authorization": f"Bearer {DEFAULT_KEY}"},
+            )
+            assert response.status == 201
+            entity_id = (await response.json())["entity"]["id"]
+            await gu1.drain_webhooks()
+            statuses = sorted(d.status for d in gu1.webhook_deliveries if d.status is not None)
+        await settle(receiver)
+    finally:
+        await hooks.close()
+    assert statuses == [200, 401]  # the right secret verifies, the wrong one does not
+    assert [e.event for e in recorder.events] == ["entity.created"]
+    assert recorder.events[0].payload["entity"]["id"] == entity_id
+    assert recorder.events[0].timestamp is not None

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ._bulk import add_bulk_routes
 from ._common import ApiError
+from ._entities import add_entity_routes
+from ._events import add_event_routes
+from ._kyc import add_kyc_routes
 from ._state import FakeState
+from ._transactions import add_transaction_routes
 
 __all__ = ["NOT_IMPLEMENTED", "add_area_routes"]
 
@@ -15,6 +20,9 @@ NOT_IMPLEMENTED: tuple[tuple[str, str], ...] = (
     ("POST", "/entities/{entityId}/refresh"),
     ("POST", "/entities/{entityId}/enrich"),
     ("GET", "/events/user/stats"),
+    ("POST", "/batch-import/import/transactions"),
+    ("POST", "/transactions/batch/background-multi"),
+    ("POST", "/transactions/batch/upload"),
     ("GET", "/rules"),
     ("GET", "/rules/{id}"),
     ("PATCH", "/rules/{id}"),
@@ -62,6 +70,10 @@ async def not_implemented(request: web.Request) -> web.Response:
 
 def add_area_routes(router: web.UrlDispatcher, state: FakeState) -> None:
     """Register every area's routes, then the 501 stand-ins."""
-    del state  # areas that tick over time register themselves here as they are added
+    add_entity_routes(router)
+    add_bulk_routes(router, state)
+    add_transaction_routes(router, state)
+    add_event_routes(router, state)
+    add_kyc_routes(router, state)
     for method, path in NOT_IMPLEMENTED:
         router.add_route(method, path, not_implemented)

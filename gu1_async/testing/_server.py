@@ -28,7 +28,6 @@ from typing import Any
 from aiohttp import web
 
 from ._common import KEY, STATE, ApiError, iso, json_response
-from ._entities import add_entity_routes
 from ._keys import DEFAULT_KEY, DEFAULT_ORGANIZATIONS, FakeKey, Windows, resolve_windows
 from ._ratelimit import FixedWindowLimiter, RateDecision
 from ._routes import add_area_routes
@@ -178,6 +177,20 @@ class FakeGu1Server:
         """Deliver matching events (`*`, `entity.*`, `kyc.validation_approved`...) to `url`."""
         self._state.webhooks.subscribe(url, secret, events)
 
+    def complete_kyc(self, validation_id: str, status: str | None = None) -> dict[str, Any]:
+        """Test hook: finish a KYC session now, as if the person completed the hosted flow.
+
+        Args:
+            validation_id: The validation's `id`.
+            status: The final status; default: the sandbox outcome for the person's tax id,
+                else `approved`.
+
+        Raises:
+            KeyError: no such validation.
+            ValueError: `status` is not a KYC status.
+        """
+        return self._state.kyc.complete(validation_id, status, self._state.now())
+
     # -- reading state -----------------------------------------------------------
     @property
     def url(self) -> str:
@@ -254,7 +267,6 @@ class FakeGu1Server:
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024**2)
         app[STATE] = self._state
-        add_entity_routes(app.router)
         add_area_routes(app.router, self._state)
         return app
 

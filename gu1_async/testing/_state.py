@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._jobs import JobStore
+from ._kyc import KycStore
 from ._store import EntityStore
+from ._transactions import TransactionStore
 from ._webhooks import WebhookHub
 
 __all__ = ["FakeState"]
@@ -18,10 +21,16 @@ class FakeState:
         self.clock = clock
         self.time_scale = time_scale
         self.entities = EntityStore()
+        self.jobs = JobStore(time_scale)
+        self.transactions = TransactionStore()
+        self.events: list[dict[str, Any]] = []
+        self.devices: dict[str, dict[str, dict[str, Any]]] = {}  # entity id -> device id -> row
+        self.mappings: dict[str, dict[str, dict[str, Any]]] = {}  # org -> mapping id -> row
+        self.kyc = KycStore(self)
         self.webhooks = WebhookHub(clock)
         # Areas that change over (scaled) time register a callback; the server calls
         # them before each request, so state is always current when it is read.
-        self._tickers: list[Callable[[float], None]] = []
+        self._tickers: list[Callable[[float], None]] = [self.jobs.tick]
 
     def now(self) -> float:
         """Real wall-clock epoch seconds."""
@@ -51,14 +60,11 @@ class FakeState:
         status = changes.get("status")
         rest = {k: v for k, v in changes.items() if k != "status"}
         if status is not None:
-            self.emit(
-                "entity.status_changed",
-                {
-                    "entity": dict(entity),
-                    "previousStatus": status["old"],
-                    "newStatus": status["new"],
-                },
-                org,
-            )
+            payload = {
+                "entity": dict(entity),
+                "previousStatus": status["old"],
+                "newStatus": status["new"],
+            }
+            self.emit("entity.status_changed", payload, org)
         if rest:
             self.emit("entity.updated", {"entity": dict(entity), "changes": rest}, org)

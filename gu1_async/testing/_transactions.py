@@ -1,0 +1,214 @@
+"""Transactions (gu1-api.md §2.3): create, get, get by external id, JSON batch with a job."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ._common import (
+    ApiError,
+    bad_request,
+    iso,
+    json_response,
+    new_id,
+    not_found,
+    read_json,
+    require,
+    require_str,
+    state_of,
+)
+from ._jobs import RowOutcome
+
+if TYPE_CHECKING:
+    from ._state import FakeState
+
+__all__ = ["SYNC_BATCH_LIMIT", "TransactionStore", "add_transaction_routes"]
+
+TYPES = frozenset(
+    [
+        "PAYMENT",
+        "TRANSFER",
+        "WITHDRAWAL",
+        "DEPOSIT",
+        "REFUND",
+        "CHARGEBACK",
+        "REVERSAL",
+        "FEE",
+        "ADJUSTMENT",
+        "OTHER",
+    ]
+)
+SYNC_BATCH_LIMIT = 100
+"""Batches up to this size answer 200 at once; larger ones answer 202 with a job (gu1 holds
+the connection up to 30 s first; the fake decides by size so tests need not wait)."""
+
+
+class TransactionStore:
+    """Transactions by id, one organization's never visible to another."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, dict[str, Any]] = {}
+
+    def find_external(self, org: str, external_id: str) -> dict[str, Any] | None:
+        """The transaction with this externalId in `org`, if any."""
+        return next(
+            (
+                t
+                for t in self.by_id.values()
+                if t["organizationId"] == org and t["externalId"] == external_id
+            ),
+            None,
+        )
+
+    def create(self, org: str, body: dict[str, Any], now: float) -> dict[str, Any]:
+        """Validate a create body (400) and store it in gu1's read shape (409 on a duplicate)."""
+        external_id = require_str(body, "externalId")
+        if body.get("type") not in TYPES:
+            bad_request("type is required and must be one of: " + ", ".join(sorted(TYPES)))
+        amount = body.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0:
+            bad_request("amount is required and must be a number >= 0")
+        currency = require_str(body, "currency", min_len=3)
+        if len(currency) > 4:
+            bad_request("currency must be 3-4 characters")
+        if self.find_external(org, external_id):
+            raise ApiError(
+                409, "DUPLICATE_EXTERNAL_ID", "A transaction with this externalId exists"
+            )
+        stamp = iso(now)
+
+        def party(side: str) -> dict[str, Any]:
+            return {
+                "entityId": body.get(f"{side}EntityId"),
+                "externalId": body.get(f"{side}ExternalId"),
+                "name": body.get(f"{side}Name"),
+                "country": body.get(f"{side}Country"),
+                "type": None,
+                "taxId": None,
+                **(body.get(f"{side}Details") or {}),
+            }
+
+        transaction = {
+            "id": new_id(),
+            "externalId": external_id,
+            "organizationId": org,
+            "type": body["type"],
+            "status": body.get("status", "CREATED"),
+            "amount": amount,
+            "currency": currency.upper(),
+            # The fake does no FX: only USD amounts have an amountInUsd.
+            "amountInUsd": amount if currency.upper() == "USD" else None,
+            "currenciesExchange": [],
+            "paymentMethod": body.get("paymentMethod"),
+            "description": body.get("description"),
+            "category": body.get("category"),
+            "channel": body.get("channel"),
+            "origin": party("origin"),
+            "destination": party("destination"),
+            "metadata": body.get("metadata") or {},
+            "transactedAt": body.get("transactedAt") or stamp,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+        }
+        self.by_id[transaction["id"]] = transaction
+        return transaction
+
+
+async def create_transaction(request: web.Request) -> web.Response:
+    key = require(request, "transactions:create")
+    body = await read_json(request)
+    state = state_of(request)
+    transaction = state.transactions.create(key.organization_id, body, state.now())
+    return json_response({"transaction": transaction}, status=201)
+
+
+def _read(transaction: dict[str, Any]) -> web.Response:
+    return json_response({"transaction": transaction, "persisted": {}, "baseCurrency": "USD"})
+
+
+async def get_transaction(request: web.Request) -> web.Response:
+    key = require(request, "transactions:read")
+    transaction = state_of(request).transactions.by_id.get(request.match_info["id"])
+    if transaction is None or transaction["organizationId"] != key.organization_id:
+        not_found("Transaction")
+    return _read(transaction)
+
+
+async def get_by_external_id(request: web.Request) -> web.Response:
+    key = require(request, "transactions:read")
+    store = state_of(request).transactions
+    transaction = store.find_external(key.organization_id, request.match_info["externalId"])
+    if transaction is None:
+        not_found("Transaction")
+    return _read(transaction)
+
+
+def transaction_row_processor(state: FakeState) -> Any:
+    """Create one transaction per batch row; a duplicate externalId is skipped or failed."""
+
+    def process(org: str, row: dict[str, Any], now: float) -> RowOutcome:
+        try:
+            state.transactions.create(org, row, now)
+        except ApiError as exc:
+            if exc.status == 409 and row.get("_skipDuplicates"):
+                return RowOutcome("skipped", "SKIPPED_DUPLICATE_EXTERNAL_ID")
+            return RowOutcome("failed", exc.code, exc.message)
+        return RowOutcome("ok")
+
+    return process
+
+
+async def _batch(request: web.Request, *, background: bool) -> web.Response:
+    key = require(request, "transactions:create")
+    body = await read_json(request)
+    items = body.get("transactions")
+    if not isinstance(items, list) or not items or not all(isinstance(t, dict) for t in items):
+        bad_request("transactions is required and must be a non-empty array of objects")
+    if len(items) > 100_000:
+        bad_request("at most 100000 transactions per request")
+    state = state_of(request)
+    skip = bool(body.get("skipDuplicates"))
+    rows = [{**t, "_skipDuplicates": skip, "_rowKey": t.get("externalId")} for t in items]
+    if background or len(rows) > SYNC_BATCH_LIMIT:
+        job = state.jobs.submit("transaction_batch", key.organization_id, rows, state.now())
+        body = {"success": True, "jobId": job.job_id, "status": job.status, "message": "queued"}
+        return json_response(body, status=202)
+    created, errors, skipped = [], [], 0
+    for row in rows:
+        try:
+            created.append(state.transactions.create(key.organization_id, row, state.now()))
+        except ApiError as exc:
+            if exc.status == 409 and skip:
+                skipped += 1
+            else:
+                errors.append({"externalId": row.get("externalId"), "error": exc.message})
+    return json_response(
+        {
+            "success": not errors,
+            "created": len(created),
+            "skipped": skipped,
+            "failed": len(errors),
+            "transactions": created,
+            "errors": errors,
+            "status": "completed",
+        }
+    )
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    return await _batch(request, background=False)
+
+
+async def create_batch_background(request: web.Request) -> web.Response:
+    return await _batch(request, background=True)
+
+
+def add_transaction_routes(router: web.UrlDispatcher, state: FakeState) -> None:
+    """Register the transaction endpoints and the batch row processor."""
+    state.jobs.register("transaction_batch", transaction_row_processor(state))
+    router.add_post("/transactions", create_transaction)
+    router.add_post("/transactions/batch", create_batch)
+    router.add_post("/transactions/batch/background", create_batch_background)
+    router.add_get("/transactions/external/{externalId}", get_by_external_id)
+    router.add_get("/transactions/{id}", get_transaction)

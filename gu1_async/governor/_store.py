@@ -210,8 +210,9 @@ class MemoryStore:
             w.in_flight -= 1
             if i == described:
                 assert observation is not None and observation.remaining is not None
-                observe(w, now, observation.remaining, observation.reset_after)
-            elif sent:
+                if not observe(w, now, observation.remaining, observation.reset_after):
+                    spend_unseen(w)  # too stale to tell us anything: count it ourselves
+            else:
                 spend_unseen(w)
             if w.probing:
                 end_probe(w, sent)

@@ -104,21 +104,21 @@ def available(w: WindowState, cut: int) -> int:
     return min(room, 1 - w.in_flight)
 
 
-def observe(w: WindowState, now: float, remaining: int, reset_after: float | None) -> None:
-    """Apply a header that describes `w` (after `roll`)."""
+def observe(w: WindowState, now: float, remaining: int, reset_after: float | None) -> bool:
+    """Apply a header that describes `w` (after `roll`); False if it was too stale to use."""
     remaining = max(0, remaining)
     if reset_after is None:
         # The server gave no Reset: the count still bounds the window we are in.
         w.left = min(w.left, remaining)
         w.confirmed = True
-        return
+        return True
     if reset_after <= 0:
         # The answer describes a window that has already ended (a stale response, or odd
         # server clocks). If we still believe we are in that window, its count bounds it;
-        # a fresh window must not be cut by it, so it neither spends nor confirms.
+        # a fresh window must not be cut by it (the caller then counts the request itself).
         if w.confirmed:
             w.left = min(w.left, remaining)
-        return
+        return w.confirmed
     observed_reset = now + reset_after
     same = abs(observed_reset - w.reset_at) < w.period / 2
     if not w.confirmed:
@@ -137,7 +137,9 @@ def observe(w: WindowState, now: float, remaining: int, reset_after: float | Non
         # A later window than we thought we were in: our edge was wrong; follow the server.
         w.left = remaining
         w.reset_at = observed_reset
-    # else: an answer from a window that has already ended says nothing about this one.
+    else:
+        return False  # an answer from a window that has already ended
+    return True
 
 
 def spend_unseen(w: WindowState) -> None:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import inspect
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from gu1_async._errors import APITimeoutError, ConfigurationError
 from gu1_async._serde import compact, form_fields, query, structure, unwrap, unwrap_list
 from gu1_async._types import FilePart
 from gu1_async.models import ApiResult, BatchFailures, BatchJob, ImportMapping, MappingTarget
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._jobs import ProgressCallback, poll_job
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -23,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["BulkImports", "ProgressCallback"]
 
 _Body = Mapping[str, Any]
-ProgressCallback = Callable[[BatchJob], "Awaitable[None] | None"]
 
 # gu1-api.md §1.4: mappings, job status and failures accept any one of these.
 _JOB_READERS = ("transactions:create", "entities:bulk_import", "events:create")
@@ -471,31 +468,12 @@ class BulkImports(Resource):
             ConfigurationError: poll_interval <= 0 or timeout < 0.
             APITimeoutError: the job is still running after `timeout` seconds.
         """
-        if poll_interval <= 0:
-            raise ConfigurationError(f"poll_interval must be > 0, got {poll_interval}")
-        if timeout is not None and timeout < 0:
-            raise ConfigurationError(f"timeout must be >= 0, got {timeout}")
-        started = time.monotonic()
-        slept = 0.0
-        while True:
-            job = await self.get_job(job_id, **(request_options or {}))
-            if on_progress is not None:
-                outcome = on_progress(job)
-                if inspect.isawaitable(outcome):
-                    await outcome
-            if job.is_terminal:
-                return job
-            # Elapsed time counts both the real clock and the time asked to sleep, so an
-            # injected (instant) sleep still reaches the timeout deterministically.
-            elapsed = max(time.monotonic() - started, slept)
-            if timeout is not None and elapsed >= timeout:
-                raise APITimeoutError(
-                    f"bulk job {job_id} still {job.status!r} after {timeout:g} s "
-                    f"({job.processed}/{job.total_items} items processed)",
-                    method="GET",
-                    path=f"/batch-import/jobs/{job_id}",
-                    sent=True,
-                )
-            delay = poll_interval if timeout is None else min(poll_interval, timeout - elapsed)
-            await sleep(delay)
-            slept += delay
+        options = request_options or {}
+        return await poll_job(
+            lambda: self.get_job(job_id, **options),
+            job_id=job_id,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            sleep=sleep,
+        )

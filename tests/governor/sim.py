@@ -56,7 +56,8 @@ class FixedWindowServer:
             w.peak = max(w.peak, w.count)
         self.accepted += 1
         tight = min(self.windows, key=lambda w: (w.limit - w.count, w.period))
-        return Observation(200, tight.limit, tight.limit - tight.count, self._reset_after(tight, now))
+        remaining = tight.limit - tight.count
+        return Observation(200, tight.limit, remaining, self._reset_after(tight, now))
 
     def hidden(self, now: float) -> bool:
         """Another client on the same key spends one request, if the windows allow it."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import attrs
 import pytest
 
 from gu1_async._types import FilePart
+
+from .harness import Api, client
 
 
 @attrs.define
@@ -59,3 +61,10 @@ class FakeRequester:
 @pytest.fixture
 def requester() -> FakeRequester:
     return FakeRequester()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[Api]:
+    """The resources of a real client whose HTTP is patched by the `mock_api` fixture."""
+    async with client() as gu1:
+        yield Api.of(gu1)

@@ -90,8 +90,9 @@ class GovernorStore(Protocol):
         `sent=False`: never sent, a full refund (`in_flight -= 1` only). `sent=True` with
         no observation: the server may have counted it, so every window spends one
         (`spend_unseen`). With an observation: the window it describes (see `match`) is
-        updated by `observe`; the others spend one. A window that was `probing` ends its
-        probe (`end_probe`). The 429 pause is the governor's business, not the store's.
+        updated by `observe` (spending one instead if `observe` found it too stale); the
+        others spend one. A window that was `probing` ends its probe (`end_probe`,
+        answered = an observation came). The 429 pause is the governor's business, not the store's.
         """
         ...
 
@@ -215,7 +216,7 @@ class MemoryStore:
             else:
                 spend_unseen(w)
             if w.probing:
-                end_probe(w, sent)
+                end_probe(w, answered=observation is not None)
 
     def record(self, now: float, observation: Observation) -> None:
         described = self._described(observation)

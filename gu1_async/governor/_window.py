@@ -14,8 +14,8 @@ A window is the governor's picture of one of the server's fixed windows:
   late, never early); for a window no header described, the seeded window's own edge.
 - `confirmed`: a header has described the current window. An unconfirmed window lets a
   single request (the *probe*) go first; its response sets the budget. `blind_ok` says the
-  probe ended without describing this window (the server may only ever report one window),
-  so the seeded budget may now be spent as is.
+  probe was answered without describing this window (the server may only ever report one
+  window), so the seeded budget may now be spent as is.
 """
 
 from __future__ import annotations
@@ -148,15 +148,16 @@ def spend_unseen(w: WindowState) -> None:
         w.left -= 1
 
 
-def end_probe(w: WindowState, sent: bool) -> None:
+def end_probe(w: WindowState, answered: bool) -> None:
     """A request ended while `w` was probing: it was the probe (it started alone).
 
-    If it was sent but its answer did not describe `w` (the server reports another window,
-    or the connection dropped), waiting longer would wedge the window: spend the seeded
-    budget from now on. If it was never sent, the next request probes instead.
+    If the server answered without describing `w` (it reports another window), waiting
+    for a header that never comes would wedge the window: spend the seeded budget from
+    now on. If there was no answer (never sent, or the connection dropped), nothing was
+    learned and the next request probes again.
     """
     w.probing = False
-    if sent and not w.confirmed:
+    if answered and not w.confirmed:
         w.blind_ok = True
 
 

@@ -86,16 +86,29 @@ async def test_unsent_probe_lets_the_next_request_probe() -> None:
     second.release()
 
 
-async def test_probe_without_answer_falls_back_to_the_seeded_budget() -> None:
+async def test_probe_without_answer_lets_the_next_request_probe() -> None:
     gov = Governor(ONE_WINDOW, clock=FakeClock())
     probe = gov.acquire_nowait()
     probe.mark_sent()
-    probe.release()  # connection dropped: no headers, but it may have been counted
-    permits = [gov.acquire_nowait() for _ in range(9)]
+    probe.release()  # connection dropped: nothing learned, but it may have been counted
+    second = gov.acquire_nowait()
     with pytest.raises(QuotaExhaustedError):
         gov.acquire_nowait()
+    second.release()
+    assert gov.stats().windows[0].available == 1
+    assert gov.stats().windows[0].in_flight == 0
+
+
+async def test_probe_answered_about_another_window_unlocks_the_seeded_budget() -> None:
+    gov = Governor(Plan.custom(Quota(10, 60), Quota(50, 600)), clock=FakeClock())
+    probe = gov.acquire_nowait()
+    probe.mark_sent()
+    probe.observe(ok(10, 9))  # the server only ever reports the short window
+    permits = [gov.acquire_nowait() for _ in range(9)]
     assert len(permits) == 9
-    assert not gov.stats().windows[0].confirmed
+    minute, ten_minutes = gov.stats().windows
+    assert (minute.confirmed, ten_minutes.confirmed) == (True, False)
+    assert ten_minutes.available == 49 - 9
 
 
 async def test_fifo_within_a_priority_across_refills() -> None:

@@ -48,7 +48,11 @@ class Scenario:
         self.server, self.gov, self.clock = server, gov, clock
         self.waiting: list[asyncio.Task[Permit]] = []
         self.ready: list[Permit] = []  # granted, not yet sent
-        self.in_flight: list[tuple[Permit, Observation]] = []  # sent, answer pending
+        # sent, answer pending: (permit, answer, when the client gives up on it)
+        self.in_flight: list[tuple[Permit, Observation, float]] = []
+        # Answers arrive within a fraction of the shortest window, as over a real network
+        # (ms against seconds or hours); later than that, the client times out and drops.
+        self.timeout = 0.2 * min(w.period for w in server.windows)
 
     def collect(self) -> None:
         for task in [t for t in self.waiting if t.done()]:
@@ -64,23 +68,38 @@ class Scenario:
         elif action == "send" and self.ready:
             permit = self.ready.pop(n % len(self.ready))
             permit.mark_sent()
-            self.in_flight.append((permit, self.server.handle(now)))
+            self.in_flight.append((permit, self.server.handle(now), now + self.timeout))
         elif action == "answer" and self.in_flight:
-            permit, answer = self.in_flight.pop(n % len(self.in_flight))
+            permit, answer, _ = self.in_flight.pop(n % len(self.in_flight))
             permit.observe(answer)
         elif action == "drop" and self.in_flight:
-            permit, _ = self.in_flight.pop(n % len(self.in_flight))
+            permit, _, _ = self.in_flight.pop(n % len(self.in_flight))
             permit.release()
         elif action == "unsend" and self.ready:
             self.ready.pop(n % len(self.ready)).release()
         elif action == "cancel" and self.waiting:
             self.waiting[n % len(self.waiting)].cancel()
         elif action == "advance":
-            await self.clock.advance(n / 10)
+            await self.advance(n / 10)
         elif action == "hidden" and hidden_allowed:
             self.server.hidden(now)
         await settle(3)
         self.collect()
+
+    async def advance(self, seconds: float) -> None:
+        """Let time pass; answers not back by their timeout are dropped when it expires."""
+        target = self.clock.monotonic() + seconds
+        while self.in_flight:
+            expiry = min(item[2] for item in self.in_flight)
+            if expiry > target:
+                break
+            await self.clock.advance(max(0.0, expiry - self.clock.monotonic()))
+            for item in [item for item in self.in_flight if item[2] <= expiry]:
+                self.in_flight.remove(item)
+                item[0].release()  # timed out after sending: the server may count it
+            await settle(3)
+            self.collect()
+        await self.clock.advance(max(0.0, target - self.clock.monotonic()))
 
     async def drain(self, horizon: float) -> None:
         """Serve everyone: send and answer whatever is granted, letting time run."""
@@ -89,9 +108,9 @@ class Scenario:
             while self.ready:
                 permit = self.ready.pop()
                 permit.mark_sent()
-                self.in_flight.append((permit, self.server.handle(self.clock.monotonic())))
+                self.in_flight.append((permit, self.server.handle(self.clock.monotonic()), 0.0))
             while self.in_flight:
-                permit, answer = self.in_flight.pop(0)
+                permit, answer, _ = self.in_flight.pop(0)
                 permit.observe(answer)
             await settle(3)
             self.collect()

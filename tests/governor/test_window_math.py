@@ -23,16 +23,16 @@ def test_unconfirmed_window_lets_one_probe_through() -> None:
     assert available(w, 0) == 1
     w.in_flight = 1
     assert available(w, 0) == 0
-    end_probe(w, sent=True)  # its answer did not describe this window
+    end_probe(w, answered=True)  # its answer did not describe this window
     w.in_flight = 0
     assert w.blind_ok
     assert available(w, 0) == 10
 
 
-def test_unsent_probe_does_not_unlock_blind_spending() -> None:
+def test_unanswered_probe_does_not_unlock_blind_spending() -> None:
     w = window()
     w.probing = True
-    end_probe(w, sent=False)
+    end_probe(w, answered=False)
     assert not w.blind_ok
     assert available(w, 0) == 1
 

@@ -162,6 +162,9 @@ class Governor:
                 "served by the remote-store governor"
             )
         self._store.configure(self._plan.quotas, reserve, self._clock.monotonic())
+        # Bound once: the uncontended path is a handful of attribute reads and two calls.
+        self._now = self._clock.monotonic
+        self._take = self._store.take
         self._queues: tuple[deque[_Waiter], ...] = tuple(deque() for _ in Priority)
         self._live = [0] * len(Priority)  # waiters not cancelled, per priority
         self._waiting = 0
@@ -290,7 +293,7 @@ class Governor:
         """The synchronous fast path: a permit if nobody of equal or higher priority waits."""
         if self._waiting and sum(self._live[: priority + 1]):
             return None
-        if not self._store.take(self._clock.monotonic(), priority > 0):
+        if not self._take(self._now(), priority > 0):
             return None
         self._in_flight += 1
         self._granted += 1
@@ -311,7 +314,7 @@ class Governor:
         )
 
     def _end(self, sent: bool, observation: Observation | None) -> None:
-        now = self._clock.monotonic()
+        now = self._now()
         self._in_flight -= 1
         self._store.end(now, sent, observation)
         if observation is not None:

@@ -7,8 +7,9 @@ client turns each response's headers into an `Observation` and hands it back.
 from __future__ import annotations
 
 from .._types import Priority
-from ._governor import DEFAULT_PLAN, Governor, Permit, Slot
+from ._governor import DEFAULT_PLAN, Governor
 from ._observation import Observation
+from ._permit import Permit, Slot
 from ._quota import Plan, Quota
 from ._stats import GovernorStats, WindowStats
 from ._store import GovernorStore, MemoryStore

@@ -206,7 +206,8 @@ class FakeGu1Server:
 
     @property
     def entities(self) -> EntityStore:
-        """Every entity held, by id: a read-only Mapping for assertions."""
+        """Every entity held, by id: a read-only Mapping for assertions (brought up to now)."""
+        self._state.tick()  # so rows of a bulk job that are due show up without a request
         return self._state.entities
 
     @property

@@ -56,6 +56,9 @@ class EntityStore(Mapping[str, JSONDict]):
 
     def __init__(self) -> None:
         self._by_id: dict[str, JSONDict] = {}
+        # Indexes keep creates O(1) for benchmarks that load many thousands of entities.
+        self._by_external: dict[tuple[str, str], str] = {}
+        self._by_tax: dict[tuple[str, str], list[str]] = {}
 
     # -- Mapping: tests read the store directly ------------------------------------
     def __getitem__(self, entity_id: str) -> JSONDict:
@@ -81,14 +84,29 @@ class EntityStore(Mapping[str, JSONDict]):
 
     def find_external(self, org: str, external_id: str) -> JSONDict | None:
         """The entity with this externalId in `org`, if any."""
-        return next((e for e in self.in_org(org) if e["externalId"] == external_id), None)
+        entity_id = self._by_external.get((org, external_id))
+        return None if entity_id is None else self._by_id[entity_id]
 
     def find_tax(self, org: str, tax_id: str) -> list[JSONDict]:
         """Entities whose taxId matches, punctuation-insensitively."""
-        wanted = normalize_tax_id(tax_id)
-        return [
-            e for e in self.in_org(org) if e["taxId"] and normalize_tax_id(e["taxId"]) == wanted
-        ]
+        ids = self._by_tax.get((org, normalize_tax_id(tax_id)), [])
+        return [self._by_id[i] for i in ids]
+
+    def _index(self, entity: JSONDict) -> None:
+        org = entity["organizationId"]
+        self._by_external[(org, entity["externalId"])] = entity["id"]
+        if entity["taxId"]:
+            self._by_tax.setdefault((org, normalize_tax_id(entity["taxId"])), []).append(
+                entity["id"]
+            )
+
+    def _unindex(self, entity: JSONDict) -> None:
+        org = entity["organizationId"]
+        self._by_external.pop((org, entity["externalId"]), None)
+        if entity["taxId"]:
+            ids = self._by_tax.get((org, normalize_tax_id(entity["taxId"])), [])
+            if entity["id"] in ids:
+                ids.remove(entity["id"])
 
     def by_external(self, org: str, external_id: str) -> JSONDict:
         """The entity with this externalId, or a 404."""
@@ -153,6 +171,7 @@ class EntityStore(Mapping[str, JSONDict]):
             "deletedAt": None,
         }
         self._by_id[entity["id"]] = entity
+        self._index(entity)
         return entity
 
     def update(self, entity: JSONDict, body: Mapping[str, Any], now: float) -> JSONDict:
@@ -166,10 +185,12 @@ class EntityStore(Mapping[str, JSONDict]):
             bad_request("type cannot be changed")
         self._check_unique(entity["organizationId"], entity["id"], {"taxId": body.get("taxId")})
         changes: dict[str, Any] = {}
+        self._unindex(entity)
         for field in _PATCHABLE:
             if field in body and body[field] != entity.get(field):
                 changes[field] = {"old": entity.get(field), "new": body[field]}
                 entity[field] = body[field]
+        self._index(entity)
         for field in ("attributes", "entityData"):
             if isinstance(body.get(field), dict) and body[field]:
                 merged = {**entity[field], **copy.deepcopy(body[field])}
@@ -195,6 +216,8 @@ class EntityStore(Mapping[str, JSONDict]):
         if entity["externalId"] == new_external_id:
             return False
         self._check_unique(entity["organizationId"], entity["id"], {"externalId": new_external_id})
+        self._unindex(entity)
         entity["externalId"] = new_external_id
+        self._index(entity)
         entity["updatedAt"] = iso(now)
         return True

@@ -83,8 +83,17 @@ class WebhookHub:
         }
         # Serialise once: the signature covers these exact bytes.
         raw = json.dumps(envelope, separators=(",", ":"), default=str).encode()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # state read from sync code: record instead of delivering
+            for target in targets:
+                delivery = WebhookDelivery(
+                    target.url, event, raw, sign(target.secret, raw), None, "no running event loop"
+                )
+                self.deliveries.append(delivery)
+            return
         for target in targets:
-            task = asyncio.get_running_loop().create_task(self._deliver(target, event, raw))
+            task = loop.create_task(self._deliver(target, event, raw))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 

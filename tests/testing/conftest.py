@@ -8,6 +8,13 @@ import aiohttp
 import pytest
 
 from gu1_async.testing import DEFAULT_KEY, FakeGu1Server
+from gu1_async.testing.pytest_plugin import (  # registers the opt-in fixtures here
+    fake_gu1,
+    fake_gu1_key,
+    fake_gu1_options,
+)
+
+__all__ = ["WallClock", "auth", "fake_gu1", "fake_gu1_key", "fake_gu1_options"]
 
 
 class WallClock:

@@ -189,3 +189,26 @@ async def test_create_automatic(server: FakeGu1Server, session: aiohttp.ClientSe
     assert created["data"]["taxId"] == "30-71234567-1"
     status, again = await call(session, "POST", f"{server.url}/entities/automatic", body)
     assert (status, again["error"]["code"]) == (409, "DUPLICATE_TAX_ID")
+
+
+async def test_lookups_follow_changed_ids(
+    server: FakeGu1Server, session: aiohttp.ClientSession
+) -> None:
+    _, created = await call(session, "POST", f"{server.url}/entities", PERSON)
+    entity_id = created["entity"]["id"]
+    body = {"entityId": entity_id, "newExternalId": "cust-new", "reason": "renumbered"}
+    await call(session, "POST", f"{server.url}/entities/change-external-id", body)
+    status, _ = await call(session, "GET", f"{server.url}/entities/by-external-id/cust-1")
+    assert status == 404
+    status, found = await call(session, "GET", f"{server.url}/entities/by-external-id/cust-new")
+    assert (status, found["id"]) == (200, entity_id)
+    await call(session, "PATCH", f"{server.url}/entities/{entity_id}", {"taxId": "27-1-0"})
+    status, _ = await call(session, "GET", f"{server.url}/entities/by-tax-id/20-12345678-9")
+    assert status == 404
+    status, found = await call(session, "GET", f"{server.url}/entities/by-tax-id/2710")
+    assert (status, found["id"]) == (200, entity_id)
+    # The old tax id is free again.
+    status, _ = await call(
+        session, "POST", f"{server.url}/entities", {**PERSON, "externalId": "c2"}
+    )
+    assert status == 201

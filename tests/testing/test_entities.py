@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -212,3 +213,14 @@ async def test_lookups_follow_changed_ids(
         session, "POST", f"{server.url}/entities", {**PERSON, "externalId": "c2"}
     )
     assert status == 201
+
+
+async def test_concurrent_upserts_make_one_entity(
+    server: FakeGu1Server, session: aiohttp.ClientSession
+) -> None:
+    url = f"{server.url}/entities/upsert"
+    calls = [call(session, "PUT", url, {"entity": PERSON}) for _ in range(20)]
+    results = await asyncio.gather(*calls)
+    actions = sorted(body["action"] for _, body in results)
+    assert actions == ["created"] + ["updated"] * 19
+    assert len(server.entities) == 1

@@ -181,8 +181,6 @@ def _http_date(raw: str | None) -> dt.datetime | None:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when is None:  # pragma: no cover - older Pythons returned None
-        return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     return _plausible(when.astimezone(dt.timezone.utc), None)

@@ -97,7 +97,7 @@ class AiohttpTransport:
             kwargs["json"] = request.json
         if request.timeout is not None:
             kwargs["timeout"] = _client_timeout(request.timeout)
-        where = {"method": request.method, "path": _path_of(request.url)}
+        where: dict[str, Any] = {"method": request.method, "path": _path_of(request.url)}
         try:
             async with session.request(request.method, request.url, **kwargs) as response:
                 body = await response.read()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypedDict
 
 import attrs
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeAlias, Unpack
+    from typing_extensions import Unpack
 
 __all__ = [
     "JSON",
@@ -26,9 +26,9 @@ __all__ = [
     "Timeout",
 ]
 
-JSON: TypeAlias = Union[dict[str, Any], list[Any], str, int, float, bool, None]
+JSON: TypeAlias = dict[str, Any] | list[Any] | str | int | float | bool | None
 JSONObject: TypeAlias = dict[str, Any]
-Params: TypeAlias = Mapping[str, Union[str, int, float, bool, Sequence[str], None]]
+Params: TypeAlias = Mapping[str, str | int | float | bool | Sequence[str] | None]
 
 
 class Priority(enum.IntEnum):

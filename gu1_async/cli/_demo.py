@@ -8,7 +8,7 @@ import time
 import click
 
 from .. import Gu1Client, Plan
-from ..testing import FakeGu1Server
+from ..testing import DEFAULT_KEY, FakeGu1Server
 
 _TIME_SCALE = 1800.0  # the fake's hour lasts 2 s, so the demo crosses a window quickly
 
@@ -28,7 +28,7 @@ async def _demo(count: int) -> None:
     async with FakeGu1Server(plan="free", time_scale=_TIME_SCALE) as server:
         click.echo(f"fake gu1 server on {server.url} (Free plan, 1 h = {3600 / _TIME_SCALE:g} s)")
         async with Gu1Client(
-            server.default_key, base_url=server.url, plan=Plan.FREE.scaled(_TIME_SCALE)
+            DEFAULT_KEY, base_url=server.url, plan=Plan.FREE.scaled(_TIME_SCALE)
         ) as client:
             started = time.perf_counter()
 

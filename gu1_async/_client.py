@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from . import resources
 from ._auth import ApiKey
 from ._clock import Clock, LoopClock
 from ._errors import ConfigurationError
@@ -83,12 +84,18 @@ class _Pool:
         fingerprint = settings.api_key.fingerprint
         state = self.keys.get(fingerprint)
         if state is None:
+            store = self.store
+            if store is not None and hasattr(store, "bind"):
+                # A shared store keeps one budget per key: namespace it by the key's
+                # environment and fingerprint (a hash — never the key itself).
+                environment = settings.api_key.environment or "unknown"
+                store = store.bind(f"{environment}:{fingerprint}")
             governor = Governor(
                 settings.plan,
                 clock=self.clock,
                 reserve=settings.reserve,
                 max_wait=settings.max_wait,
-                store=self.store,
+                store=store,
             )
             state = self.keys[fingerprint] = _KeyState(governor, settings.retry)
         return state
@@ -121,6 +128,33 @@ class Gu1Client:
         MissingApiKeyError: no key was given and `GU1_API_KEY` is unset.
         ConfigurationError: a setting is invalid (bad key format, base URL, plan...).
     """
+
+    entities: resources.Entities
+    """Persons and companies: create, get, list, update, upsert, analyze..."""
+    bulk_imports: resources.BulkImports
+    """JSON and CSV bulk imports, mappings, jobs and their failures."""
+    transactions: resources.Transactions
+    """Transaction monitoring (KYT)."""
+    events: resources.Events
+    """User (behavioural / fraud) events."""
+    devices: resources.Devices
+    """Devices seen by user events."""
+    kyc: resources.Kyc
+    """KYC identity validations (document + selfie sessions)."""
+    rules: resources.Rules
+    """Rules and the rules-execution summary."""
+    risk_matrices: resources.RiskMatrices
+    """Risk matrices."""
+    alerts: resources.Alerts
+    """Alerts."""
+    investigations: resources.Investigations
+    """Investigations."""
+    enrichment: resources.Enrichment
+    """Enrichment / Marketplace integrations."""
+    data_lists: resources.DataLists
+    """Custom block/allow lists used by rules."""
+    custom_schemas: resources.CustomSchemas
+    """Custom schemas and field mappings."""
 
     def __init__(
         self,
@@ -181,7 +215,21 @@ class Gu1Client:
         self._attach_resources()
 
     def _attach_resources(self) -> None:
-        """Expose each API area as an attribute (filled in by the resources layer)."""
+        """Expose each API area as an attribute; all share this view's requester."""
+        requester = self._requester
+        self.entities = resources.Entities(requester)
+        self.bulk_imports = resources.BulkImports(requester)
+        self.transactions = resources.Transactions(requester)
+        self.events = resources.Events(requester)
+        self.devices = resources.Devices(requester)
+        self.kyc = resources.Kyc(requester)
+        self.rules = resources.Rules(requester)
+        self.risk_matrices = resources.RiskMatrices(requester)
+        self.alerts = resources.Alerts(requester)
+        self.investigations = resources.Investigations(requester)
+        self.enrichment = resources.Enrichment(requester)
+        self.data_lists = resources.DataLists(requester)
+        self.custom_schemas = resources.CustomSchemas(requester)
 
     # -- the low-level request ---------------------------------------------------------
 
@@ -289,8 +337,19 @@ class Gu1Client:
         return self._settings.base_url
 
     def operations_used(self) -> frozenset[str]:
-        """Names of the SDK operations this key has called so far."""
+        """Names of the SDK operations this key has called so far (e.g. "entities.create")."""
         return frozenset(self._state.operations)
+
+    def permissions_used(self) -> frozenset[str]:
+        """The documented `resource:action` permissions the calls made so far need.
+
+        Grant the key exactly these (least privilege, as gu1 recommends). Operations whose
+        permission gu1 does not document add nothing; see docs/permissions.md.
+        """
+        needed: set[str] = set()
+        for operation in self._state.operations:
+            needed |= resources.permissions_for(operation)
+        return frozenset(needed)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

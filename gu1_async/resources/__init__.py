@@ -6,6 +6,7 @@ documented permissions, gu1-api.md number); `permissions_for(operation)` reads i
 
 from __future__ import annotations
 
+from gu1_async._serde import CLEAR, ClearType
 from gu1_async.resources._base import (
     ENDPOINTS,
     Endpoint,
@@ -46,10 +47,12 @@ RESOURCES: dict[str, type[Resource]] = {
 """Client attribute name -> resource class, in the order the docs list them."""
 
 __all__ = [
+    "CLEAR",
     "ENDPOINTS",
     "RESOURCES",
     "Alerts",
     "BulkImports",
+    "ClearType",
     "CustomSchemas",
     "DataLists",
     "Devices",

@@ -230,3 +230,11 @@ def test_form_fields_encode_multipart_values_like_gu1_expects() -> None:
         "emails": '["x@y.z"]',
         "extra": "v",
     }
+
+
+def test_repr_shows_only_what_gu1_sent() -> None:
+    entity = Entity.from_api({"id": "e1", "riskScore": 3, "zz": 1})
+    assert repr(entity) == "Entity(id='e1', risk_score=3.0, extra={'zz': 1})"
+    assert repr(EntityCreateResult.from_api({"entity": {"id": "e"}})) == (
+        "EntityCreateResult(entity=Entity(id='e'))"
+    )

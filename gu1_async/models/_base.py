@@ -15,7 +15,7 @@ __all__ = ["ApiResult", "Gu1Model", "RulesExecutionSummary"]
 _M = TypeVar("_M", bound="Gu1Model")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class Gu1Model:
     """Base of all models: frozen, lenient, with unknown fields kept.
 
@@ -37,8 +37,19 @@ class Gu1Model:
         """Build the model from a decoded gu1 JSON object."""
         return structure(data, cls)
 
+    def __repr__(self) -> str:
+        # Models have dozens of optional fields; show only those gu1 actually sent.
+        shown = [
+            f"{a.name}={getattr(self, a.name)!r}"
+            for a in attrs.fields(type(self))
+            if a.name not in ("extra", "raw") and getattr(self, a.name) is not None
+        ]
+        if self.extra:
+            shown.append(f"extra={self.extra!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
-@attrs.frozen(kw_only=True)
+
+@attrs.frozen(kw_only=True, repr=False)
 class RulesExecutionSummary(Gu1Model):
     """What the rules engine did after a create, event, analysis or enrichment."""
 
@@ -54,7 +65,7 @@ class RulesExecutionSummary(Gu1Model):
     risk_matrices_executed: tuple[Any, ...] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class ApiResult(Gu1Model):
     """A response gu1 documents only loosely: the success flag and message, rest in `extra`."""
 

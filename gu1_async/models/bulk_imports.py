@@ -31,7 +31,7 @@ TERMINAL_JOB_STATUSES = frozenset({"completed", "failed", "cancelled", "interrup
 """Job statuses after which a job never changes again."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class BatchJob(Gu1Model):
     """An asynchronous bulk job: what a 202 answer starts and what polling reports."""
 
@@ -62,7 +62,7 @@ class BatchJob(Gu1Model):
         return (self.succeeded or 0) + (self.failed or 0) + (self.skipped or 0)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class ImportMapping(Gu1Model):
     """A saved CSV column mapping; pass its `id` as `mapping_id` to an import."""
 
@@ -76,7 +76,7 @@ class ImportMapping(Gu1Model):
     updated_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class ImportFailure(Gu1Model):
     """One failed or skipped row of a bulk job."""
 
@@ -88,7 +88,7 @@ class ImportFailure(Gu1Model):
     message: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class BatchFailures(Gu1Model):
     """Row failures (and, for entity jobs, skips) of a bulk job."""
 

@@ -16,7 +16,7 @@ SchemaType = Literal["database", "api", "file", "custom"] | str
 SchemaCategory = Literal["financial", "identity", "compliance", "transaction", "general"] | str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class CustomSchema(Gu1Model):
     """A description of your source data."""
 
@@ -32,7 +32,7 @@ class CustomSchema(Gu1Model):
     updated_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class FieldMapping(Gu1Model):
     """A mapping from a custom schema onto gu1's entity model."""
 

@@ -27,7 +27,7 @@ DataListType = (
 DataListSource = Literal["manual_entry", "api_integration", "custom_upload", "internal"] | str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class DataList(Gu1Model):
     """A data list."""
 
@@ -45,7 +45,7 @@ class DataList(Gu1Model):
     updated_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class DataListItem(Gu1Model):
     """One value of a data list."""
 
@@ -64,7 +64,7 @@ class DataListItem(Gu1Model):
     created_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class DataListItemsResult(Gu1Model):
     """Adding items: counters (processed, errors, duplicates...) and the resolved list id."""
 
@@ -75,7 +75,7 @@ class DataListItemsResult(Gu1Model):
     duplicates: int | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class DataListBulkResult(Gu1Model):
     """`POST /data-lists/{id}/items/bulk`."""
 
@@ -85,7 +85,7 @@ class DataListBulkResult(Gu1Model):
     error_details: tuple[Any, ...] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class DataListCheckResult(Gu1Model):
     """`POST /data-lists/{type}/check`: whether a value is on lists of that type."""
 

@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class EnrichmentOutcome(Gu1Model):
     """The result of one integration in an enrichment run."""
 
@@ -32,7 +32,7 @@ class EnrichmentOutcome(Gu1Model):
     error: Any = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class EnrichmentResult(Gu1Model):
     """An enrichment run on a stored entity."""
 
@@ -46,7 +46,7 @@ class EnrichmentResult(Gu1Model):
     rules_execution_summary: RulesExecutionSummary | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class HeadlessResult(Gu1Model):
     """A "headless" enrichment: one integration run on a tax ID/name, nothing persisted."""
 
@@ -64,7 +64,7 @@ class HeadlessResult(Gu1Model):
     billing: Any = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class HeadlessExecution(Gu1Model):
     """One entry of the headless-execution audit list (fields mostly in `extra`)."""
 

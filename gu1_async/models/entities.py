@@ -43,7 +43,7 @@ EntityStatus = (
 )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class RiskFactor(Gu1Model):
     """One contribution to an entity's risk score."""
 
@@ -52,7 +52,7 @@ class RiskFactor(Gu1Model):
     description: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class EntityEvaluation(Gu1Model):
     """An evaluation of an entity (current evaluation, or the one an update queued)."""
 
@@ -66,7 +66,7 @@ class EntityEvaluation(Gu1Model):
     evaluated_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class Entity(Gu1Model):
     """A person or company known to gu1."""
 
@@ -95,7 +95,7 @@ class Entity(Gu1Model):
     deleted_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class EntityCreateResult(Gu1Model):
     """`POST /entities`: the new entity and, when rules ran, their outcome."""
 
@@ -105,7 +105,7 @@ class EntityCreateResult(Gu1Model):
     rules_execution_summary: RulesExecutionSummary | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class AutomaticEntityResult(Gu1Model):
     """`POST /entities/automatic`: the entity gu1 built from registry data (`data`)."""
 
@@ -120,7 +120,7 @@ class AutomaticEntityResult(Gu1Model):
         return self.data
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class EntityUpdateResult(Gu1Model):
     """`PATCH /entities/...`: the new state, the queued evaluation and the previous state."""
 
@@ -129,7 +129,7 @@ class EntityUpdateResult(Gu1Model):
     previous_entity: Entity | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class AttributesUpdateResult(Gu1Model):
     """`PATCH /entities/{id}/attributes`: the resulting attribute map."""
 
@@ -138,7 +138,7 @@ class AttributesUpdateResult(Gu1Model):
     attributes: Mapping[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class UpsertResult(Gu1Model):
     """`PUT /entities/upsert`: what happened (`created` or `updated`) and why."""
 
@@ -151,7 +151,7 @@ class UpsertResult(Gu1Model):
     conflicts: tuple[Any, ...] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class ExternalIdChangeResult(Gu1Model):
     """`POST /entities/change-external-id`: whether it changed, and the entity after."""
 
@@ -160,7 +160,7 @@ class ExternalIdChangeResult(Gu1Model):
     entity: Entity | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class RiskAnalysis(Gu1Model):
     """The audit record of one manual risk analysis."""
 
@@ -180,7 +180,7 @@ class RiskAnalysis(Gu1Model):
     metadata: Mapping[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class RiskAnalysisResult(Gu1Model):
     """`POST /entities/{entityId}/analyze`: the analysis and the rules outcome."""
 

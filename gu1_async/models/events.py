@@ -35,7 +35,7 @@ UserEventType = (
 DevicePlatform = Literal["android", "ios", "web"] | str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class UserEvent(Gu1Model):
     """One recorded user event."""
 
@@ -56,7 +56,7 @@ class UserEvent(Gu1Model):
     created_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class EventEntityRef(Gu1Model):
     """The entity an event was attached to (`was_created` when gu1 auto-created it)."""
 
@@ -68,7 +68,7 @@ class EventEntityRef(Gu1Model):
     type: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class UserEventCreateResult(Gu1Model):
     """`POST /events/user`: the stored event, its entity and the rules outcome."""
 
@@ -79,7 +79,7 @@ class UserEventCreateResult(Gu1Model):
     rules_execution_summary: RulesExecutionSummary | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class EventStat(Gu1Model):
     """How often one event type occurred (gu1 sends these keys in snake_case)."""
 
@@ -90,7 +90,7 @@ class EventStat(Gu1Model):
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class Device(Gu1Model):
     """A device seen for an entity (auto-registered from events, or registered by hand)."""
 

@@ -27,7 +27,7 @@ AlertStatus = Literal["PENDING", "ACKNOWLEDGED", "RESOLVED"] | str
 InvestigationStatus = Literal["OPEN", "IN_PROGRESS", "PENDING_REVIEW", "CLOSED"] | str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class Alert(Gu1Model):
     """An alert raised by the rules engine."""
 
@@ -47,7 +47,7 @@ class Alert(Gu1Model):
     updated_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class AlertActionResult(Gu1Model):
     """Acknowledge/resolve: the alert's new status."""
 
@@ -57,7 +57,7 @@ class AlertActionResult(Gu1Model):
     message: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class Investigation(Gu1Model):
     """An investigation grouping alerts about an entity."""
 
@@ -71,7 +71,7 @@ class Investigation(Gu1Model):
     created_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class InvestigationAlerts(Gu1Model):
     """`GET /intelligence/investigations/{id}/alerts`."""
 
@@ -80,7 +80,7 @@ class InvestigationAlerts(Gu1Model):
     summary: Mapping[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class InvestigationAssignment(Gu1Model):
     """`PUT /intelligence/investigations/{id}/assign`."""
 
@@ -89,7 +89,7 @@ class InvestigationAssignment(Gu1Model):
     assigned_to_type: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class InvestigationStatusResult(Gu1Model):
     """`PATCH /intelligence/investigations/{id}/status`."""
 

@@ -27,7 +27,7 @@ KycStatus = (
 )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class KycValidation(Gu1Model):
     """One KYC validation session; hand `provider_session_url` to the person."""
 

@@ -25,7 +25,7 @@ RuleStatus = (
 )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class Rule(Gu1Model):
     """A rule of the rules engine."""
 
@@ -55,7 +55,7 @@ class Rule(Gu1Model):
     updated_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class RuleExecutionResult(Gu1Model):
     """`POST /rules/{ruleId}/execute`: whether the rule matched the entity."""
 
@@ -67,7 +67,7 @@ class RuleExecutionResult(Gu1Model):
     debug: Any = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class RiskMatrix(Gu1Model):
     """A risk matrix: a scored group of rules with triggers."""
 
@@ -86,7 +86,7 @@ class RiskMatrix(Gu1Model):
     updated_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class RiskMatrixCreateResult(Gu1Model):
     """`POST /risk-matrices`: the new matrix and whether gu1 used its default strategy."""
 

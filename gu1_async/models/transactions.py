@@ -76,7 +76,7 @@ PaymentMethod = (
 )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class TransactionParty(Gu1Model):
     """The origin or destination of a transaction, as the read endpoints nest it."""
 
@@ -88,7 +88,7 @@ class TransactionParty(Gu1Model):
     tax_id: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class CurrencyExchange(Gu1Model):
     """One currency conversion gu1 applied to the amount."""
 
@@ -97,7 +97,7 @@ class CurrencyExchange(Gu1Model):
     value: float | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class Transaction(Gu1Model):
     """A monitored transaction."""
 
@@ -124,7 +124,7 @@ class Transaction(Gu1Model):
     updated_at: _dt.datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class TransactionCreateResult(Gu1Model):
     """`POST /transactions`: the stored transaction and the rules outcome."""
 
@@ -133,7 +133,7 @@ class TransactionCreateResult(Gu1Model):
     rules_execution_summary: RulesExecutionSummary | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class TransactionDetail(Gu1Model):
     """`GET /transactions/{id}`: the transaction plus persisted extras."""
 
@@ -142,7 +142,7 @@ class TransactionDetail(Gu1Model):
     base_currency: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class TransactionBatchResult(Gu1Model):
     """`POST /transactions/batch` when it finished within gu1's 30 s synchronous window."""
 

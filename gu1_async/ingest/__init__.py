@@ -1,0 +1,33 @@
+"""Batch ingestion: every item sent once, at the pace the quota allows, and accounted for.
+
+`Ingestion` is the engine (bounded concurrency over any iterable or async iterable,
+outcomes streamed, a report that adds up); `ingest_entities`, `ingest_transactions` and
+`ingest_events` build it from a resource's methods, which is what `client.entities.ingest`
+and its siblings call.
+"""
+
+from __future__ import annotations
+
+from ._engine import DEFAULT_CONCURRENCY, FATAL_ERRORS, Ingestion, ingest
+from ._report import IngestReport, Outcome
+from ._senders import (
+    MissingFieldError,
+    ingest_entities,
+    ingest_events,
+    ingest_transactions,
+    to_body,
+)
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "FATAL_ERRORS",
+    "IngestReport",
+    "Ingestion",
+    "MissingFieldError",
+    "Outcome",
+    "ingest",
+    "ingest_entities",
+    "ingest_events",
+    "ingest_transactions",
+    "to_body",
+]

@@ -1,0 +1,241 @@
+"""`send_one` for each kind of item, built from a resource's own methods.
+
+Each builder turns a row (a dict in gu1's camelCase create shape, or a model) into one
+call of the resource method at `Priority.BATCH`, and makes that call as idempotent as
+gu1 allows:
+
+- **entities** go through `PUT /entities/upsert`, which gu1 keys by `externalId`. A PUT
+  whose response was lost is simply sent again (here and in the requester): the second
+  one updates the entity the first created. Rows without `externalId` are refused,
+  because upsert would then match by tax id at best, and a retry could create a twin.
+- **transactions** are `POST /transactions`, keyed by `externalId`, and gu1 answers 409
+  to a second one. A POST whose answer was lost (connection dropped, 5xx) is sent again,
+  and a 409 then means "the first one landed": the stored transaction is fetched and the
+  item succeeds. A 409 on a first attempt (e.g. re-sent after a crash) is read the same
+  way.
+- **events** (`POST /events/user`) have no key gu1 could de-duplicate on, so they are
+  sent at most once per run: a lost answer is a reported failure, never a silent twin.
+
+The resources pass their bound methods in, so this module never imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from gu1_async._errors import (
+    APIConnectionError,
+    ConfigurationError,
+    ConflictError,
+    RateLimitError,
+    ServerError,
+)
+from gu1_async._serde import to_camel
+from gu1_async._types import Priority
+from gu1_async.models import TransactionCreateResult, UpsertResult, UserEventCreateResult
+
+from ._engine import DEFAULT_CONCURRENCY, Ingestion
+
+__all__ = [
+    "MissingFieldError",
+    "ingest_entities",
+    "ingest_events",
+    "ingest_transactions",
+    "to_body",
+]
+
+Items = Iterable[Any] | AsyncIterable[Any]
+_Method = Callable[..., Awaitable[Any]]
+DEFAULT_ITEM_RETRIES = 2
+
+
+class MissingFieldError(ConfigurationError):
+    """An input row lacks a field its kind needs (nothing was sent for it)."""
+
+
+def to_body(item: Any) -> dict[str, Any]:
+    """A row as gu1's camelCase JSON object: dicts as given, models by their wire names.
+
+    Raises:
+        ConfigurationError: the item is neither a mapping nor an attrs model.
+    """
+    if isinstance(item, Mapping):
+        return dict(item)
+    if attrs.has(type(item)):
+        body: dict[str, Any] = {}
+        for field in attrs.fields(type(item)):
+            if field.name in ("extra", "raw"):
+                continue
+            value = getattr(item, field.name)
+            if value is not None:
+                body[field.metadata.get("wire", to_camel(field.name))] = _plain(value)
+        return body
+    raise ConfigurationError(f"an item must be a dict or a gu1 model, got {type(item).__name__}")
+
+
+def _plain(value: Any) -> Any:
+    if attrs.has(type(value)):
+        return to_body(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth another try: the answer was lost, a 5xx, or a 429 after the requester's tries."""
+    return isinstance(exc, (APIConnectionError, ServerError, RateLimitError))
+
+
+def _require(body: Mapping[str, Any], name: str, kind: str) -> Any:
+    value = body.get(name)
+    if value is None or value == "":
+        raise MissingFieldError(f"{kind} row has no {name!r}; nothing was sent")
+    return value
+
+
+def ingest_entities(
+    upsert: _Method,
+    items: Items,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    skip: Callable[[int], bool] | None = None,
+    item_retries: int = DEFAULT_ITEM_RETRIES,
+    max_wait: float | None = None,
+    conflict_resolution: str | None = None,
+    deduplication_strategy: str | None = None,
+) -> Ingestion[Any, UpsertResult]:
+    """Upsert every entity row, keyed by `externalId`, at BATCH priority.
+
+    Args:
+        upsert: the `Entities.upsert` method.
+        items: rows in the create body's camelCase shape, or `Entity`-like models.
+        concurrency: most rows in flight at once.
+        skip: `skip(index)` true leaves the row out (already done before a resume).
+        item_retries: extra whole-item attempts after the requester's own retries gave up
+            on a transient failure (safe: upsert is idempotent).
+        max_wait: longest governor wait per request, seconds (None: as long as needed).
+        conflict_resolution: passed to upsert.
+        deduplication_strategy: passed to upsert.
+    """
+
+    async def send_one(item: Any) -> UpsertResult:
+        body = to_body(item)
+        _require(body, "externalId", "entity")
+        for attempt in range(item_retries + 1):
+            try:
+                result: UpsertResult = await upsert(
+                    entity=body,
+                    conflict_resolution=conflict_resolution,
+                    deduplication_strategy=deduplication_strategy,
+                    priority=Priority.BATCH,
+                    max_wait=max_wait,
+                )
+                return result
+            except Exception as exc:
+                if attempt == item_retries or not _transient(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return Ingestion(items, send_one, concurrency=concurrency, skip=skip)
+
+
+def ingest_transactions(
+    create: _Method,
+    get_by_external_id: _Method,
+    items: Items,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    skip: Callable[[int], bool] | None = None,
+    item_retries: int = DEFAULT_ITEM_RETRIES,
+    max_wait: float | None = None,
+    existing_ok: bool = True,
+) -> Ingestion[Any, TransactionCreateResult]:
+    """Create every transaction row, de-duplicated by `externalId`, at BATCH priority.
+
+    Args:
+        create: the `Transactions.create` method.
+        get_by_external_id: the `Transactions.get_by_external_id` method.
+        items: rows in the create body's camelCase shape (`externalId`, `type`, `amount`,
+            `currency` required).
+        concurrency: most rows in flight at once.
+        skip: `skip(index)` true leaves the row out.
+        item_retries: re-sends after a lost answer or a 5xx.
+        max_wait: longest governor wait per request, seconds.
+        existing_ok: a 409 (the externalId is already stored) succeeds with the stored
+            transaction, its `extra["alreadyExisted"]` set; False reports it as a failure.
+    """
+
+    async def fetch_existing(external_id: str) -> TransactionCreateResult:
+        detail = await get_by_external_id(external_id, priority=Priority.BATCH, max_wait=max_wait)
+        stored = detail.raw.get("transaction") if detail.raw else None
+        return TransactionCreateResult.from_api({"transaction": stored, "alreadyExisted": True})
+
+    async def send_one(item: Any) -> TransactionCreateResult:
+        body = to_body(item)
+        required = {
+            name: _require(body, wire, "transaction")
+            for name, wire in (
+                ("external_id", "externalId"),
+                ("type", "type"),
+                ("amount", "amount"),
+                ("currency", "currency"),
+            )
+        }
+        rest = {
+            k: v for k, v in body.items() if k not in ("externalId", "type", "amount", "currency")
+        }
+        for attempt in range(item_retries + 1):
+            try:
+                result: TransactionCreateResult = await create(
+                    **required, extra_body=rest, priority=Priority.BATCH, max_wait=max_wait
+                )
+                return result
+            except ConflictError:
+                if not existing_ok:
+                    raise
+                return await fetch_existing(required["external_id"])
+            except Exception as exc:
+                if attempt == item_retries or not _transient(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return Ingestion(items, send_one, concurrency=concurrency, skip=skip)
+
+
+def ingest_events(
+    create: _Method,
+    items: Items,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    skip: Callable[[int], bool] | None = None,
+    max_wait: float | None = None,
+    with_auto_entity: bool | None = None,
+) -> Ingestion[Any, UserEventCreateResult]:
+    """Record every user-event row once, at BATCH priority (gu1 has no key to de-duplicate).
+
+    Args:
+        create: the `Events.create` method.
+        items: rows in the create body's camelCase shape (`eventType` required).
+        concurrency: most rows in flight at once.
+        skip: `skip(index)` true leaves the row out.
+        max_wait: longest governor wait per request, seconds.
+        with_auto_entity: let gu1 create unknown entities (`?withAutoEntity=true`).
+    """
+
+    async def send_one(item: Any) -> UserEventCreateResult:
+        body = to_body(item)
+        event_type = _require(body, "eventType", "event")
+        rest = {k: v for k, v in body.items() if k != "eventType"}
+        result: UserEventCreateResult = await create(
+            event_type=event_type,
+            with_auto_entity=with_auto_entity,
+            extra_body=rest,
+            priority=Priority.BATCH,
+            max_wait=max_wait,
+        )
+        return result
+
+    return Ingestion(items, send_one, concurrency=concurrency, skip=skip)

@@ -65,6 +65,6 @@ def requester() -> FakeRequester:
 
 @pytest.fixture
 async def api() -> AsyncIterator[Api]:
-    """The resources of a real client whose HTTP is patched by the `mock_api` fixture."""
+    """A real client; request tests patch its HTTP with the `mock_api` fixture."""
     async with client() as gu1:
-        yield Api.of(gu1)
+        yield gu1

@@ -17,70 +17,14 @@ from aioresponses import aioresponses
 
 from gu1_async import Gu1Client
 from gu1_async.pagination import AsyncPaginator
-from gu1_async.resources import (
-    Alerts,
-    BulkImports,
-    CustomSchemas,
-    DataLists,
-    Devices,
-    Enrichment,
-    Entities,
-    Events,
-    Investigations,
-    Kyc,
-    RiskMatrices,
-    Rules,
-    Transactions,
-)
 
 BASE = "https://api.gu1.ai"
 FAKE_KEY = "gk_test_resourcesKEY01"
 ANY_GU1_URL = re.compile(r"^https://api\.gu1\.ai/.*$")
 
 
-@attrs.frozen
-class Api:
-    """The resource objects of one client (what `client.<area>` exposes)."""
-
-    entities: Entities
-    bulk_imports: BulkImports
-    transactions: Transactions
-    events: Events
-    devices: Devices
-    kyc: Kyc
-    rules: Rules
-    risk_matrices: RiskMatrices
-    alerts: Alerts
-    investigations: Investigations
-    enrichment: Enrichment
-    data_lists: DataLists
-    custom_schemas: CustomSchemas
-
-    @classmethod
-    def of(cls, client: Gu1Client) -> Api:
-        # Until Gu1Client attaches the resources itself, build them on its requester.
-        requester = client._requester
-        values: dict[str, Any] = {}
-        for name, resource_cls in _RESOURCE_TYPES.items():
-            values[name] = getattr(client, name, None) or resource_cls(requester)
-        return cls(**values)
-
-
-_RESOURCE_TYPES: dict[str, Any] = {
-    "entities": Entities,
-    "bulk_imports": BulkImports,
-    "transactions": Transactions,
-    "events": Events,
-    "devices": Devices,
-    "kyc": Kyc,
-    "rules": Rules,
-    "risk_matrices": RiskMatrices,
-    "alerts": Alerts,
-    "investigations": Investigations,
-    "enrichment": Enrichment,
-    "data_lists": DataLists,
-    "custom_schemas": CustomSchemas,
-}
+Api = Gu1Client
+"""The tests call resources as users do: `client.entities.create(...)`."""
 
 
 @attrs.frozen

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from aioresponses import aioresponses
 
 from gu1_async._errors import ConfigurationError
 from gu1_async.resources import (
@@ -29,6 +30,7 @@ from . import (
     test_transactions,
 )
 from .conftest import FakeRequester
+from .harness import ANY_GU1_URL, Api
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -251,3 +253,11 @@ async def test_every_call_names_its_operation_and_forwards_options(
     await Entities(requester).get("e", timeout=45.0, max_wait=1.0)
     assert requester.last.operation == "entities.get"
     assert requester.last.options == {"timeout": 45.0, "max_wait": 1.0}
+
+
+async def test_calls_feed_the_clients_permissions_used(api: Api, mock_api: aioresponses) -> None:
+    mock_api.add(ANY_GU1_URL, "GET", payload={"transaction": {"id": "tx-1"}})
+    mock_api.add(ANY_GU1_URL, "GET", payload={"id": "ent-1"})
+    await api.transactions.get("tx-1")
+    await api.entities.get("ent-1")  # undocumented permission: adds nothing
+    assert api.permissions_used() == {"transactions:read"}

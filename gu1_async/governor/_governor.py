@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import logging
 import math
 from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from .._clock import Clock, LoopClock, Timer
 from .._errors import ConfigurationError, QuotaExhaustedError
@@ -27,6 +30,8 @@ __all__ = ["DEFAULT_PLAN", "Governor"]
 
 DEFAULT_PLAN = Plan.FREE
 """The plan assumed when none is given: the smallest, so an unknown key starts safe."""
+
+_log = logging.getLogger("gu1_async.governor")
 
 _BACKOFF_FIRST = 1.0
 _BACKOFF_MAX = 60.0
@@ -75,15 +80,11 @@ class Governor:
         self._reserve = reserve
         self._max_wait = max_wait
         self._store: GovernorStore = store if store is not None else MemoryStore()
-        if not self._store.is_local:
-            raise ConfigurationError(
-                "this Governor needs a local store (is_local=True); remote stores are "
-                "served by the remote-store governor"
-            )
+        self._local = bool(self._store.is_local)
         self._store.configure(self._plan.quotas, reserve, self._clock.monotonic())
         # Bound once: the uncontended path is a handful of attribute reads and two calls.
         self._now = self._clock.monotonic
-        self._take = self._store.take
+        self._take = self._store.take if self._local else _never
         self._queues: tuple[deque[_Waiter], ...] = tuple(deque() for _ in Priority)
         self._live = [0] * len(Priority)  # waiters not cancelled, per priority
         self._waiting = 0
@@ -97,6 +98,11 @@ class Governor:
         self._pauses = 0
         self._rate_limited = 0
         self._consecutive_429 = 0
+        # A remote store is driven by one pump task (its coroutines may suspend).
+        self._pump: asyncio.Task[None] | None = None
+        self._poke: asyncio.Future[None] | None = None
+        self._dirty = False
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- public API ---------------------------------------------------------------------
 
@@ -117,7 +123,13 @@ class Governor:
         return Slot(self, priority, max_wait)
 
     def acquire_nowait(self, priority: Priority = Priority.INTERACTIVE) -> Permit:
-        """A permit now, or `QuotaExhaustedError` (with the estimated wait) at once."""
+        """A permit now, or `QuotaExhaustedError` (with the estimated wait) at once.
+
+        Raises:
+            ConfigurationError: the store is remote (use `await acquire(max_wait=0)`).
+        """
+        if not self._local:
+            raise ConfigurationError("acquire_nowait() needs a local store; use acquire()")
         permit = self._take_now(priority)
         if permit is None:
             now = self._clock.monotonic()
@@ -141,16 +153,21 @@ class Governor:
         if permit is not None:
             return permit
         limit = self._max_wait if max_wait is None else max_wait
-        now = self._clock.monotonic()
+        now = self._now()
+        if not self._local:
+            return await self._acquire_remote(priority, limit, now)
         if limit is not None:
             wait = self._estimate(now, priority)
             if wait > limit:
                 raise self._exhausted(wait, limit)
+        return await self._enqueue(priority, now)
+
+    async def _enqueue(self, priority: Priority, now: float) -> Permit:
         future: asyncio.Future[Permit] = asyncio.get_running_loop().create_future()
         self._queues[priority].append(_Waiter(future, now))
         self._live[priority] += 1
         self._waiting += 1
-        self._dispatch()
+        self._wake()
         try:
             return await future
         except asyncio.CancelledError:
@@ -159,19 +176,25 @@ class Governor:
             else:
                 self._live[priority] -= 1
                 self._waiting -= 1
-                self._dispatch()
+                self._wake()
             raise
 
     def observe(self, observation: Observation) -> None:
         """Apply an observation that no permit is waiting for (e.g. from another client)."""
-        now = self._clock.monotonic()
+        now = self._now()
+        if not self._local:
+            self._spawn(self._remote_end(now, None, observation))
+            return
         self._store.record(now, observation)
         self._after_observation(now, observation)
         self._dispatch()
 
     def pause(self, seconds: float) -> None:
         """Hold every waiter (and every new acquire) for `seconds` from now."""
-        now = self._clock.monotonic()
+        now = self._now()
+        if not self._local:
+            self._spawn(self._remote_pause(now, seconds))
+            return
         if self._store.pause(now, seconds):
             self._pauses += 1
         self._dispatch()
@@ -235,6 +258,9 @@ class Governor:
     def _end(self, sent: bool, observation: Observation | None) -> None:
         now = self._now()
         self._in_flight -= 1
+        if not self._local:
+            self._spawn(self._remote_end(now, sent, observation))
+            return
         self._store.end(now, sent, observation)
         if observation is not None:
             self._after_observation(now, observation)
@@ -242,14 +268,19 @@ class Governor:
             self._dispatch()
 
     def _after_observation(self, now: float, observation: Observation) -> None:
+        seconds = self._pause_due(observation)
+        if seconds is not None and self._store.pause(now, seconds):
+            self._pauses += 1
+
+    def _pause_due(self, observation: Observation) -> float | None:
+        """Count a 429 and say how long everyone should pause (None: not a 429)."""
         if observation.status != 429:
             if observation.status < 400:
                 self._consecutive_429 = 0
-            return
+            return None
         self._rate_limited += 1
         self._consecutive_429 += 1
-        if self._store.pause(now, self._pause_length(observation)):
-            self._pauses += 1
+        return self._pause_length(observation)
 
     def _pause_length(self, observation: Observation) -> float:
         """Retry-After, else the window's Reset, else doubling backoff from 1 s to 60 s."""
@@ -277,16 +308,19 @@ class Governor:
                     self._arm(now, store.estimate(now, 0, priority > 0))
                     return
                 queue.popleft()
-                self._live[priority] -= 1
-                self._waiting -= 1
-                self._in_flight += 1
-                self._granted += 1
-                self._waited += 1
-                waited = now - head.since
-                self._total_wait += waited
-                self._longest_wait = max(self._longest_wait, waited)
-                head.future.set_result(Permit(self))
+                self._grant(head, priority, now)
         self._disarm()
+
+    def _grant(self, head: _Waiter, priority: int, now: float) -> None:
+        self._live[priority] -= 1
+        self._waiting -= 1
+        self._in_flight += 1
+        self._granted += 1
+        self._waited += 1
+        waited = now - head.since
+        self._total_wait += waited
+        self._longest_wait = max(self._longest_wait, waited)
+        head.future.set_result(Permit(self))
 
     def _arm(self, now: float, wait: float) -> None:
         """Keep exactly one timer, at the head's next chance; none if only a response can help."""
@@ -310,3 +344,128 @@ class Governor:
         self._timer = None
         self._timer_at = math.inf
         self._dispatch()
+
+    # -- remote stores: the same queues, served by one pump task ------------------------
+
+    def _wake(self) -> None:
+        if self._local:
+            self._dispatch()
+        else:
+            self._kick()
+
+    async def _acquire_remote(self, priority: Priority, limit: float | None, now: float) -> Permit:
+        ahead = sum(self._live[: priority + 1])
+        wait = 0.0
+        if not ahead:
+            granted, wait = await self._store.atake(now, priority > 0, 0)
+            if granted:
+                self._in_flight += 1
+                self._granted += 1
+                return Permit(self)
+        elif limit is not None:
+            wait = await self._store.aestimate(now, ahead, priority > 0)
+        if limit is not None and wait > limit:
+            raise self._exhausted(wait, limit)
+        return await self._enqueue(priority, self._now())
+
+    def _kick(self) -> None:
+        """Something changed: make the pump look again (starting it if needed)."""
+        self._dirty = True
+        if self._poke is not None and not self._poke.done():
+            self._poke.set_result(None)
+        if self._waiting and (self._pump is None or self._pump.done()):
+            self._pump = asyncio.get_running_loop().create_task(self._run_pump())
+
+    async def _run_pump(self) -> None:
+        """Serve head waiters one store round trip at a time; sleep on one timer or a kick."""
+        store = self._store
+        try:
+            while self._waiting:
+                self._dirty = False
+                found = self._head()
+                if found is None:
+                    return  # only cancelled waiters were left; their handlers kick again
+                priority, head = found
+                granted, wait = await store.atake(self._now(), priority > 0, 0)
+                if granted:
+                    if head.future.done():  # cancelled during the round trip
+                        await store.aend(self._now(), False, None)
+                    else:
+                        self._queues[priority].popleft()
+                        self._grant(head, priority, self._now())
+                    continue
+                if self._dirty:
+                    continue  # a permit ended while we asked: ask again
+                poke = self._poke = asyncio.get_running_loop().create_future()
+                timer = self._clock.call_at(self._now() + wait, _poker(poke)) if wait > 0 else None
+                try:
+                    await poke
+                finally:
+                    self._poke = None
+                    if timer is not None:
+                        timer.cancel()
+        except Exception as exc:  # the store failed: nobody may hang on it
+            self._fail_waiters(exc)
+
+    def _head(self) -> tuple[int, _Waiter] | None:
+        for priority, queue in enumerate(self._queues):
+            while queue and queue[0].future.done():
+                queue.popleft()
+            if queue:
+                return priority, queue[0]
+        return None
+
+    def _fail_waiters(self, exc: Exception) -> None:
+        for priority, queue in enumerate(self._queues):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.future.done():
+                    self._live[priority] -= 1
+                    self._waiting -= 1
+                    waiter.future.set_exception(exc)
+
+    async def _remote_end(
+        self, now: float, sent: bool | None, observation: Observation | None
+    ) -> None:
+        try:
+            if sent is None:
+                assert observation is not None
+                await self._store.arecord(now, observation)
+            else:
+                await self._store.aend(now, sent, observation)
+            seconds = None if observation is None else self._pause_due(observation)
+            if seconds is not None and await self._store.apause(now, seconds):
+                self._pauses += 1
+        finally:
+            self._kick()  # even on failure: the pump must look (and report) again
+
+    async def _remote_pause(self, now: float, seconds: float) -> None:
+        try:
+            if await self._store.apause(now, seconds):
+                self._pauses += 1
+        finally:
+            self._kick()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a store update in the background (permits end synchronously)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.warning("governor store update failed: %r", task.exception())
+
+
+def _never(now: float, reserved: bool) -> bool:
+    """The synchronous take of a remote store: never (its answers need a round trip)."""
+    return False
+
+
+def _poker(future: asyncio.Future[None]) -> Callable[[], None]:
+    def poke() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    return poke

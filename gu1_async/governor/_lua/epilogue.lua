@@ -1,0 +1,16 @@
+
+-- Shared tail: write back with an expiry a little past everything the state still
+-- knows (the longest window, the pause, the leases of workers with requests in flight).
+local encoded = cjson.encode(S)
+if dirty then
+  local ttl = 0
+  for _, w in ipairs(S.w) do
+    if w.T > ttl then ttl = w.T end
+  end
+  if S.p - now > ttl then ttl = S.p - now end
+  for _, entry in pairs(S.k) do
+    if entry.L > ttl then ttl = entry.L end
+  end
+  redis.call('SET', key, encoded, 'PX', math.ceil((ttl + 1) * 1000))
+end
+return {result, string.format('%.6f', wait), string.format('%.6f', now), encoded}

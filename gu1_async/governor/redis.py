@@ -149,6 +149,7 @@ class RedisStore:
         self._worker = secrets.token_hex(8)
         self._args: list[str] = []
         self._full_limits: tuple[int, ...] = ()
+        self._local_limits: tuple[int, ...] = ()
         self._fallback = MemoryStore()
         self._degraded = False
         self._next_probe = -math.inf
@@ -250,6 +251,7 @@ class RedisStore:
         for q in quotas:
             self._args += [str(q.limit), repr(q.period)]
         share = [Quota(max(1, int(q.limit * self._local_share)), q.period) for q in quotas]
+        self._local_limits = tuple(q.limit for q in share)
         self._fallback.configure(share, reserve, now)
 
     def windows(self, now: float) -> tuple[WindowStats, ...]:
@@ -375,7 +377,8 @@ class RedisStore:
             else:
                 reply = await asyncio.wait_for(call, self._timeout)
         except self._errors as exc:
-            return self._failed(now, exc)
+            self._failed(now, exc)
+            return None
         if self._degraded:
             self._degraded = False
             _log.warning("governor store: Redis answers again; %s rejoined", self._namespace)
@@ -398,7 +401,6 @@ class RedisStore:
                 self._namespace,
                 self._local_share * 100,
             )
-        return None
 
     def _localize(self, observation: Observation | None) -> Observation | None:
         """An observation for the fallback: its window scaled to the local share."""
@@ -408,7 +410,7 @@ class RedisStore:
         if limit is None or limit not in self._full_limits:
             # Not a window we can map onto the local share: keep only the status.
             return Observation(observation.status, retry_after=observation.retry_after)
-        local_limit = self._fallback.windows(0.0)[self._full_limits.index(limit)].limit
+        local_limit = self._local_limits[self._full_limits.index(limit)]
         return Observation(
             observation.status,
             limit=local_limit,
@@ -420,8 +422,7 @@ class RedisStore:
     def __repr__(self) -> str:
         state = "degraded (local fallback)" if self._degraded else "shared"
         return (
-            f"RedisStore(namespace={self._namespace!r}, on_store_error={self._on_error!r}, "
-            f"{state})"
+            f"RedisStore(namespace={self._namespace!r}, on_store_error={self._on_error!r}, {state})"
         )
 
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import logging
 import math
 from collections import deque
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from .._clock import Clock, LoopClock, Timer
 from .._errors import ConfigurationError, QuotaExhaustedError
@@ -23,6 +20,7 @@ from .._types import Priority
 from ._observation import Observation
 from ._permit import Permit, Slot
 from ._quota import Plan
+from ._remote import RemoteDriver, Waiter
 from ._stats import GovernorStats
 from ._store import GovernorStore, MemoryStore
 
@@ -31,21 +29,11 @@ __all__ = ["DEFAULT_PLAN", "Governor"]
 DEFAULT_PLAN = Plan.FREE
 """The plan assumed when none is given: the smallest, so an unknown key starts safe."""
 
-_log = logging.getLogger("gu1_async.governor")
-
 _BACKOFF_FIRST = 1.0
 _BACKOFF_MAX = 60.0
 
 
-class _Waiter:
-    __slots__ = ("future", "since")
-
-    def __init__(self, future: asyncio.Future[Permit], since: float) -> None:
-        self.future = future
-        self.since = since
-
-
-class Governor:
+class Governor(RemoteDriver):
     """Permits for requests on one API key, within every window of its quota.
 
     Args:
@@ -85,7 +73,7 @@ class Governor:
         # Bound once: the uncontended path is a handful of attribute reads and two calls.
         self._now = self._clock.monotonic
         self._take = self._store.take if self._local else _never
-        self._queues: tuple[deque[_Waiter], ...] = tuple(deque() for _ in Priority)
+        self._queues: tuple[deque[Waiter], ...] = tuple(deque() for _ in Priority)
         self._live = [0] * len(Priority)  # waiters not cancelled, per priority
         self._waiting = 0
         self._timer: Timer | None = None
@@ -164,7 +152,7 @@ class Governor:
 
     async def _enqueue(self, priority: Priority, now: float) -> Permit:
         future: asyncio.Future[Permit] = asyncio.get_running_loop().create_future()
-        self._queues[priority].append(_Waiter(future, now))
+        self._queues[priority].append(Waiter(future, now))
         self._live[priority] += 1
         self._waiting += 1
         self._wake()
@@ -311,7 +299,7 @@ class Governor:
                 self._grant(head, priority, now)
         self._disarm()
 
-    def _grant(self, head: _Waiter, priority: int, now: float) -> None:
+    def _grant(self, head: Waiter, priority: int, now: float) -> None:
         self._live[priority] -= 1
         self._waiting -= 1
         self._in_flight += 1
@@ -345,127 +333,13 @@ class Governor:
         self._timer_at = math.inf
         self._dispatch()
 
-    # -- remote stores: the same queues, served by one pump task ------------------------
-
     def _wake(self) -> None:
         if self._local:
             self._dispatch()
         else:
             self._kick()
 
-    async def _acquire_remote(self, priority: Priority, limit: float | None, now: float) -> Permit:
-        ahead = sum(self._live[: priority + 1])
-        wait = 0.0
-        if not ahead:
-            granted, wait = await self._store.atake(now, priority > 0, 0)
-            if granted:
-                self._in_flight += 1
-                self._granted += 1
-                return Permit(self)
-        elif limit is not None:
-            wait = await self._store.aestimate(now, ahead, priority > 0)
-        if limit is not None and wait > limit:
-            raise self._exhausted(wait, limit)
-        return await self._enqueue(priority, self._now())
-
-    def _kick(self) -> None:
-        """Something changed: make the pump look again (starting it if needed)."""
-        self._dirty = True
-        if self._poke is not None and not self._poke.done():
-            self._poke.set_result(None)
-        if self._waiting and (self._pump is None or self._pump.done()):
-            self._pump = asyncio.get_running_loop().create_task(self._run_pump())
-
-    async def _run_pump(self) -> None:
-        """Serve head waiters one store round trip at a time; sleep on one timer or a kick."""
-        store = self._store
-        try:
-            while self._waiting:
-                self._dirty = False
-                found = self._head()
-                if found is None:
-                    return  # only cancelled waiters were left; their handlers kick again
-                priority, head = found
-                granted, wait = await store.atake(self._now(), priority > 0, 0)
-                if granted:
-                    if head.future.done():  # cancelled during the round trip
-                        await store.aend(self._now(), False, None)
-                    else:
-                        self._queues[priority].popleft()
-                        self._grant(head, priority, self._now())
-                    continue
-                if self._dirty:
-                    continue  # a permit ended while we asked: ask again
-                poke = self._poke = asyncio.get_running_loop().create_future()
-                timer = self._clock.call_at(self._now() + wait, _poker(poke)) if wait > 0 else None
-                try:
-                    await poke
-                finally:
-                    self._poke = None
-                    if timer is not None:
-                        timer.cancel()
-        except Exception as exc:  # the store failed: nobody may hang on it
-            self._fail_waiters(exc)
-
-    def _head(self) -> tuple[int, _Waiter] | None:
-        for priority, queue in enumerate(self._queues):
-            while queue and queue[0].future.done():
-                queue.popleft()
-            if queue:
-                return priority, queue[0]
-        return None
-
-    def _fail_waiters(self, exc: Exception) -> None:
-        for priority, queue in enumerate(self._queues):
-            while queue:
-                waiter = queue.popleft()
-                if not waiter.future.done():
-                    self._live[priority] -= 1
-                    self._waiting -= 1
-                    waiter.future.set_exception(exc)
-
-    async def _remote_end(
-        self, now: float, sent: bool | None, observation: Observation | None
-    ) -> None:
-        try:
-            if sent is None:
-                assert observation is not None
-                await self._store.arecord(now, observation)
-            else:
-                await self._store.aend(now, sent, observation)
-            seconds = None if observation is None else self._pause_due(observation)
-            if seconds is not None and await self._store.apause(now, seconds):
-                self._pauses += 1
-        finally:
-            self._kick()  # even on failure: the pump must look (and report) again
-
-    async def _remote_pause(self, now: float, seconds: float) -> None:
-        try:
-            if await self._store.apause(now, seconds):
-                self._pauses += 1
-        finally:
-            self._kick()
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run a store update in the background (permits end synchronously)."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background_done)
-
-    def _background_done(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _log.warning("governor store update failed: %r", task.exception())
-
 
 def _never(now: float, reserved: bool) -> bool:
     """The synchronous take of a remote store: never (its answers need a round trip)."""
     return False
-
-
-def _poker(future: asyncio.Future[None]) -> Callable[[], None]:
-    def poke() -> None:
-        if not future.done():
-            future.set_result(None)
-
-    return poke

@@ -117,7 +117,7 @@ async def test_transactions_are_not_duplicated_when_answers_are_lost() -> None:
         dropped = server.stats().dropped
     assert dropped > 10
     assert all(o.ok for o in outcomes), run.report().errors
-    assert sorted(stored) == sorted(r["externalId"] for r in rows)
+    assert sorted(stored) == sorted(str(r["externalId"]) for r in rows)
     existed = [o for o in outcomes if o.result is not None and o.result.extra.get("alreadyExisted")]
     assert existed and all(o.result.transaction is not None for o in existed if o.result)
 

@@ -22,7 +22,7 @@ The resources pass their bound methods in, so this module never imports them.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import attrs
 
@@ -39,14 +39,25 @@ from gu1_async.models import TransactionCreateResult, UpsertResult, UserEventCre
 
 from ._engine import DEFAULT_CONCURRENCY, Ingestion
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = [
+    "EntityIngestOptions",
+    "EventIngestOptions",
+    "IngestOptions",
     "MissingFieldError",
+    "TransactionIngestOptions",
+    "entity_sender",
+    "event_sender",
     "ingest_entities",
     "ingest_events",
     "ingest_transactions",
     "to_body",
+    "transaction_sender",
 ]
 
+R = TypeVar("R")
 Items = Iterable[Any] | AsyncIterable[Any]
 _Method = Callable[..., Awaitable[Any]]
 DEFAULT_ITEM_RETRIES = 2
@@ -96,24 +107,18 @@ def _require(body: Mapping[str, Any], name: str, kind: str) -> Any:
     return value
 
 
-def ingest_entities(
+def entity_sender(
     upsert: _Method,
-    items: Items,
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    skip: Callable[[int], bool] | None = None,
     item_retries: int = DEFAULT_ITEM_RETRIES,
     max_wait: float | None = None,
     conflict_resolution: str | None = None,
     deduplication_strategy: str | None = None,
-) -> Ingestion[Any, UpsertResult]:
-    """Upsert every entity row, keyed by `externalId`, at BATCH priority.
+) -> Callable[[Any], Awaitable[UpsertResult]]:
+    """`send_one` for entity rows: upsert keyed by `externalId`, at BATCH priority.
 
     Args:
         upsert: the `Entities.upsert` method.
-        items: rows in the create body's camelCase shape, or `Entity`-like models.
-        concurrency: most rows in flight at once.
-        skip: `skip(index)` true leaves the row out (already done before a resume).
         item_retries: extra whole-item attempts after the requester's own retries gave up
             on a transient failure (safe: upsert is idempotent).
         max_wait: longest governor wait per request, seconds (None: as long as needed).
@@ -139,29 +144,22 @@ def ingest_entities(
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    return Ingestion(items, send_one, concurrency=concurrency, skip=skip)
+    return send_one
 
 
-def ingest_transactions(
+def transaction_sender(
     create: _Method,
     get_by_external_id: _Method,
-    items: Items,
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    skip: Callable[[int], bool] | None = None,
     item_retries: int = DEFAULT_ITEM_RETRIES,
     max_wait: float | None = None,
     existing_ok: bool = True,
-) -> Ingestion[Any, TransactionCreateResult]:
-    """Create every transaction row, de-duplicated by `externalId`, at BATCH priority.
+) -> Callable[[Any], Awaitable[TransactionCreateResult]]:
+    """`send_one` for transaction rows (`externalId`, `type`, `amount`, `currency` required).
 
     Args:
         create: the `Transactions.create` method.
         get_by_external_id: the `Transactions.get_by_external_id` method.
-        items: rows in the create body's camelCase shape (`externalId`, `type`, `amount`,
-            `currency` required).
-        concurrency: most rows in flight at once.
-        skip: `skip(index)` true leaves the row out.
         item_retries: re-sends after a lost answer or a 5xx.
         max_wait: longest governor wait per request, seconds.
         existing_ok: a 409 (the externalId is already stored) succeeds with the stored
@@ -202,25 +200,19 @@ def ingest_transactions(
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    return Ingestion(items, send_one, concurrency=concurrency, skip=skip)
+    return send_one
 
 
-def ingest_events(
+def event_sender(
     create: _Method,
-    items: Items,
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    skip: Callable[[int], bool] | None = None,
     max_wait: float | None = None,
     with_auto_entity: bool | None = None,
-) -> Ingestion[Any, UserEventCreateResult]:
-    """Record every user-event row once, at BATCH priority (gu1 has no key to de-duplicate).
+) -> Callable[[Any], Awaitable[UserEventCreateResult]]:
+    """`send_one` for user-event rows (`eventType` required), sent once each.
 
     Args:
         create: the `Events.create` method.
-        items: rows in the create body's camelCase shape (`eventType` required).
-        concurrency: most rows in flight at once.
-        skip: `skip(index)` true leaves the row out.
         max_wait: longest governor wait per request, seconds.
         with_auto_entity: let gu1 create unknown entities (`?withAutoEntity=true`).
     """
@@ -238,4 +230,93 @@ def ingest_events(
         )
         return result
 
-    return Ingestion(items, send_one, concurrency=concurrency, skip=skip)
+    return send_one
+
+
+class IngestOptions(TypedDict, total=False):
+    """Options every `ingest` accepts."""
+
+    concurrency: int
+    """Most rows in flight at once (default 16)."""
+    skip: Callable[[int], bool]
+    """`skip(index)` true leaves the row out, counted as skipped (resuming)."""
+    max_wait: float | None
+    """Longest governor wait per request, seconds (default: as long as the quota needs)."""
+
+
+class EntityIngestOptions(IngestOptions, total=False):
+    """Options of `client.entities.ingest`."""
+
+    item_retries: int
+    conflict_resolution: str | None
+    deduplication_strategy: str | None
+
+
+class TransactionIngestOptions(IngestOptions, total=False):
+    """Options of `client.transactions.ingest`."""
+
+    item_retries: int
+    existing_ok: bool
+
+
+class EventIngestOptions(IngestOptions, total=False):
+    """Options of `client.events.ingest`."""
+
+    with_auto_entity: bool | None
+
+
+def ingest_entities(
+    upsert: _Method, items: Items, **options: Unpack[EntityIngestOptions]
+) -> Ingestion[Any, UpsertResult]:
+    """Upsert every entity row (dicts in the create body's camelCase shape, or models).
+
+    See `entity_sender` for what is sent and `IngestOptions` for the options.
+    """
+    send_one = entity_sender(
+        upsert,
+        item_retries=options.get("item_retries", DEFAULT_ITEM_RETRIES),
+        max_wait=options.get("max_wait"),
+        conflict_resolution=options.get("conflict_resolution"),
+        deduplication_strategy=options.get("deduplication_strategy"),
+    )
+    return _ingestion(items, send_one, options)
+
+
+def ingest_transactions(
+    create: _Method,
+    get_by_external_id: _Method,
+    items: Items,
+    **options: Unpack[TransactionIngestOptions],
+) -> Ingestion[Any, TransactionCreateResult]:
+    """Create every transaction row, de-duplicated by `externalId` (see `transaction_sender`)."""
+    send_one = transaction_sender(
+        create,
+        get_by_external_id,
+        item_retries=options.get("item_retries", DEFAULT_ITEM_RETRIES),
+        max_wait=options.get("max_wait"),
+        existing_ok=options.get("existing_ok", True),
+    )
+    return _ingestion(items, send_one, options)
+
+
+def ingest_events(
+    create: _Method, items: Items, **options: Unpack[EventIngestOptions]
+) -> Ingestion[Any, UserEventCreateResult]:
+    """Record every user-event row once (gu1 has no key to de-duplicate events on)."""
+    send_one = event_sender(
+        create,
+        max_wait=options.get("max_wait"),
+        with_auto_entity=options.get("with_auto_entity"),
+    )
+    return _ingestion(items, send_one, options)
+
+
+def _ingestion(
+    items: Items, send_one: Callable[[Any], Awaitable[R]], options: IngestOptions
+) -> Ingestion[Any, R]:
+    return Ingestion(
+        items,
+        send_one,
+        concurrency=options.get("concurrency", DEFAULT_CONCURRENCY),
+        skip=options.get("skip"),
+    )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import re
 import subprocess
 import sys
+import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -161,3 +163,19 @@ def test_the_script_runs_and_exits_zero() -> None:
     assert completed.returncode == 0, completed.stderr
     assert "hand this to the user: https://" in completed.stdout
     assert "17/17 deliveries acknowledged" in completed.stdout
+
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "kyc.md"
+_EXCERPT = re.compile(r'```python title="examples/kyc_flow.py"\n(.*?)```', re.DOTALL)
+
+
+def test_docs_excerpts_are_verbatim_from_the_example() -> None:
+    source = EXAMPLE.read_text()
+    excerpts = _EXCERPT.findall(DOC.read_text())
+    assert len(excerpts) >= 8
+    for excerpt in excerpts:
+        # The page shows excerpts dedented; the example has them at some nesting depth.
+        assert any(
+            textwrap.indent(excerpt, " " * depth, lambda line: bool(line.strip())) in source
+            for depth in (0, 4, 8, 12, 16)
+        ), f"docs/kyc.md excerpt drifted from examples/kyc_flow.py:\n{excerpt}"

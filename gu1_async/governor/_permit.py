@@ -91,5 +91,6 @@ class Slot:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._permit is not None:
-            self._permit.release()
+        permit = self._permit
+        if permit is not None and permit._state != _ENDED:
+            permit.release()

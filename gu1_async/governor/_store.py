@@ -68,14 +68,33 @@ class GovernorStore(Protocol):
         ...
 
     def take(self, now: float, reserved: bool) -> bool:
-        """Take one token from every window at once, or from none.
-
-        Refused while paused, or when any window has no room (`available(w, cut) <= 0`,
-        where `cut = int(reserve * limit)` if `reserved` else 0). On success every window's
-        `in_flight` grows by one, and an unconfirmed window that is not `blind_ok` starts
-        `probing`. Rolls (refills) windows whose reset has come first.
-        """
-        ...
+        # The hot path: one pass that takes as it checks, undone on the (rarer) refusal,
+        # so nothing stays taken unless every window allowed it.
+        if now < self._pause_until:
+            return False
+        windows = self._windows
+        probe = False
+        for w in windows:
+            if now + EPSILON >= w.reset_at:
+                roll(w, now)
+            room = w.left - w.in_flight
+            if reserved:
+                room -= w.cut
+            if room <= 0 or (w.in_flight and not (w.confirmed or w.blind_ok)):
+                # No room, or a probe is out (its answer sets this window's budget).
+                for taken in windows:
+                    if taken is w:
+                        break
+                    taken.in_flight -= 1
+                return False
+            w.in_flight += 1
+            if not (w.confirmed or w.blind_ok):
+                probe = True
+        if probe:
+            for w in windows:
+                if not (w.confirmed or w.blind_ok):
+                    w.probing = True
+        return True
 
     def estimate(self, now: float, ahead: int, reserved: bool) -> float:
         """Seconds before the request after `ahead` queued ones can start (0 = unknown/now).

@@ -46,8 +46,10 @@ async def test_hour_and_day_windows_with_the_day_binding() -> None:
     # 10 + 10 + 5 fill the day by t=180; the rest wait for the day's reset at 600.
     assert sum(1 for t in started if t < 600) == 25
     assert min(t for t in started if t >= 180) >= 600
-    day = gov.stats().windows[1]
+    hour, day = gov.stats().windows
     assert day.limit == 25
+    # The day refused many takes the hour had allowed: none of them stayed taken.
+    assert (hour.in_flight, day.in_flight) == (0, 0)
 
 
 async def test_day_window_holds_waiters_and_sets_the_deadline() -> None:

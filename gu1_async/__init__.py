@@ -32,9 +32,11 @@ from ._errors import (
 )
 from ._ratelimit_headers import RateLimitSnapshot
 from ._retry import RetryPolicy
+from ._serde import CLEAR
 from ._types import FilePart, Priority, Timeout
 from ._version import __version__
 from .governor import Plan, Quota
+from .pagination import AsyncPaginator, Page
 
 __all__ = (
     "APIConnectionError",
@@ -42,8 +44,10 @@ __all__ = (
     "APIStatusError",
     "APITimeoutError",
     "ApiKey",
+    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
+    "CLEAR",
     "ConfigurationError",
     "ConflictError",
     "ExpiredApiKeyError",
@@ -55,6 +59,7 @@ __all__ = (
     "InvalidApiKeyFormatError",
     "MissingApiKeyError",
     "NotFoundError",
+    "Page",
     "PermissionDeniedError",
     "Plan",
     "Priority",

@@ -25,7 +25,7 @@ from ._ratelimit_headers import RateLimitSnapshot, ServerClock
 from ._requester import HttpRequester
 from ._retry import RetryBudget, RetryPolicy
 from ._transport import AiohttpTransport
-from ._types import JSON, FilePart, Params, Priority, Timeout
+from ._types import JSON, FormFields, Params, Priority, Timeout
 from ._version import __version__
 from .governor import Governor, Plan
 
@@ -240,7 +240,7 @@ class Gu1Client:
         *,
         params: Params | None = None,
         json: JSON = None,
-        files: Mapping[str, FilePart | str] | None = None,
+        files: FormFields | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | Timeout | None = None,
         priority: Priority | None = None,

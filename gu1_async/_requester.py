@@ -20,7 +20,7 @@ from ._ratelimit_headers import RateLimitSnapshot, ServerClock, parse_rate_limit
 from ._response import InvalidJSONBody, decode_json, error_from_response
 from ._retry import RetryBudget, RetryPolicy, build_retrying
 from ._transport import AiohttpTransport, RawRequest, RawResponse
-from ._types import JSON, FilePart, Params, Priority, Timeout
+from ._types import JSON, FormFields, Params, Priority, Timeout
 from .governor import Governor, Observation
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ __all__ = ["HttpRequester"]
 log = logging.getLogger("gu1_async")
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_TEXT_TYPES = frozenset({"text/csv", "text/plain"})
 _REQUEST_ID_HEADERS = ("x-request-id", "x-gu1-request-id", "x-correlation-id")
 
 
@@ -79,7 +80,7 @@ class HttpRequester:
         *,
         params: Params | None = None,
         json: JSON = None,
-        files: Mapping[str, FilePart | str] | None = None,
+        files: FormFields | None = None,
         operation: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> Any:
@@ -142,6 +143,10 @@ class HttpRequester:
                 request_id=_request_id(response),
                 snapshot=snapshot,
             )
+        content_type = (response.header("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if content_type in _TEXT_TYPES:
+            # CSV downloads (bulk-import failures) are text, not JSON.
+            return response.body.decode("utf-8", errors="replace")
         try:
             return decode_json(response.body)
         except InvalidJSONBody as exc:

@@ -17,7 +17,7 @@ import aiohttp
 import attrs
 
 from ._errors import APIConnectionError, APITimeoutError, ConfigurationError
-from ._types import JSON, FilePart, Params, Timeout
+from ._types import JSON, FilePart, FormFields, Params, Timeout
 
 __all__ = ["AiohttpTransport", "RawRequest", "RawResponse"]
 
@@ -33,7 +33,7 @@ class RawRequest:
     headers: Mapping[str, str] = attrs.field(repr=False)
     params: Params | None = None
     json: JSON = None
-    files: Mapping[str, FilePart | str] | None = None
+    files: FormFields | None = None
     timeout: Timeout | None = None
 
 
@@ -169,15 +169,16 @@ def _query(params: Params) -> list[tuple[str, str]]:
     return out
 
 
-def _form(files: Mapping[str, FilePart | str]) -> aiohttp.FormData:
+def _form(files: FormFields) -> aiohttp.FormData:
     form = aiohttp.FormData()
-    for name, part in files.items():
-        if isinstance(part, FilePart):
+    for name, value in files.items():
+        if isinstance(value, str):
+            form.add_field(name, value)
+            continue
+        for part in [value] if isinstance(value, FilePart) else value:
             form.add_field(
                 name, part.content, filename=part.filename, content_type=part.content_type
             )
-        else:
-            form.add_field(name, part)
     return form
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "JSON",
     "FilePart",
+    "FormFields",
     "JSONObject",
     "Params",
     "Priority",
@@ -64,6 +65,10 @@ class FilePart:
     content_type: str = "application/octet-stream"
 
 
+FormFields: TypeAlias = Mapping[str, "FilePart | str | Sequence[FilePart]"]
+"""Multipart form fields: a file, a plain value, or several files under one name."""
+
+
 class RequestOptions(TypedDict, total=False):
     """Per-call options every resource method accepts as keyword arguments."""
 
@@ -83,7 +88,7 @@ class Requester(Protocol):
         *,
         params: Params | None = None,
         json: JSON = None,
-        files: Mapping[str, FilePart | str] | None = None,
+        files: FormFields | None = None,
         operation: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> Any: ...

@@ -322,3 +322,32 @@ async def test_multipart_files(mock_api: aioresponses) -> None:
     assert "json" not in seen
     assert seen["data"].__class__.__name__ == "FormData"
     assert json.dumps(body)
+
+
+async def test_csv_body_is_returned_as_text(mock_api: aioresponses) -> None:
+    mock_api.get(
+        f"{BASE}/batch-import/jobs/j1/failures.csv",
+        status=200,
+        body=b"row,code\n3,VALIDATION_ERROR\n",
+        headers={**HEADERS, "Content-Type": "text/csv; charset=utf-8"},
+    )
+    async with Gu1Client(FAKE_KEY) as client:
+        text = await client.request("GET", "/batch-import/jobs/j1/failures.csv")
+    assert text == "row,code\n3,VALIDATION_ERROR\n"
+
+
+async def test_several_files_under_one_field(mock_api: aioresponses) -> None:
+    from gu1_async import FilePart
+
+    seen: dict[str, Any] = {}
+
+    def capture(url: URL, **kwargs: Any) -> CallbackResult:
+        seen.update(kwargs)
+        return CallbackResult(status=202, payload={"jobId": "j2"}, headers=HEADERS)
+
+    mock_api.post(f"{BASE}/upload", callback=capture)
+    parts = [FilePart(f"t{i}.csv", b"x\n", "text/csv") for i in range(3)]
+    async with Gu1Client(FAKE_KEY) as client:
+        await client.request("POST", "/upload", files={"files": parts, "kind": "tx"})
+    fields = [(f[0]["name"], f[0].get("filename")) for f in seen["data"]._fields]
+    assert fields == [("files", "t0.csv"), ("files", "t1.csv"), ("files", "t2.csv"), ("kind", None)]

@@ -7,6 +7,8 @@ import click
 from .._version import __version__
 from ._demo import demo
 from ._fake_server import fake_server
+from ._ingest import ingest
+from ._limits import key, limits
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,10 +16,13 @@ from ._fake_server import fake_server
 def cli() -> None:
     """gu1 — the gu1 API from the command line (gu1-async).
 
-    The API key is read from GU1_API_KEY (or a .env file), never from an argument:
-    arguments end up in shell history and process listings.
+    The API key is read from GU1_API_KEY (or a .env file in the current directory), never
+    from an argument: arguments end up in shell history and process listings.
     """
 
 
+cli.add_command(key)
+cli.add_command(limits)
+cli.add_command(ingest)
 cli.add_command(demo)
 cli.add_command(fake_server)

@@ -1,0 +1,153 @@
+"""What every subcommand that talks to gu1 shares: options, the key, the client, errors.
+
+The API key comes from `GU1_API_KEY` or a `.env` file in the working directory — never
+from a command-line option. An argument is visible to every user of the machine in the
+process list (`ps`), is saved in shell history files and CI logs, and is easily pasted into
+a bug report; an environment variable or a `.env` file kept out of version control is none
+of those.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .. import ApiKey, Gu1Client, Gu1Error, Plan, RetryPolicy
+
+__all__ = [
+    "API_KEY_ENV_VAR",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "KeySource",
+    "async_command",
+    "fail",
+    "gu1_options",
+    "load_key",
+    "make_client",
+    "resolve_plan",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+API_KEY_ENV_VAR = "GU1_API_KEY"
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # the shell's convention for "ended by SIGINT"
+PLAN_NAMES = ("free", "starter", "professional")
+
+
+def gu1_options(fn: F) -> F:
+    """Add `--base-url` (GU1_BASE_URL), `--plan` (GU1_PLAN) and the hidden `--time-scale`."""
+    fn = click.option(
+        "--time-scale",
+        envvar="GU1_TIME_SCALE",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        hidden=True,
+        help="Divide the plan's periods by this (for a fake server running on scaled time).",
+    )(fn)
+    fn = click.option(
+        "--plan",
+        envvar="GU1_PLAN",
+        type=click.Choice(PLAN_NAMES, case_sensitive=False),
+        default="free",
+        show_default=True,
+        show_envvar=True,
+        help="The key's plan: seeds the rate-limit governor (response headers correct it).",
+    )(fn)
+    fn = click.option(
+        "--base-url",
+        envvar="GU1_BASE_URL",
+        default=None,
+        show_envvar=True,
+        help="API root (default https://api.gu1.ai).",
+    )(fn)
+    return fn
+
+
+class KeySource:
+    """Where the key was found: the environment or the .env file (for `key check`)."""
+
+    ENVIRONMENT = "environment variable GU1_API_KEY"
+    DOTENV = ".env file"
+
+
+def load_key() -> tuple[ApiKey, str]:
+    """The API key and where it came from (the environment wins over `.env`).
+
+    Raises:
+        click.ClickException: no key anywhere, or a malformed one (never echoing it).
+    """
+    source = KeySource.ENVIRONMENT
+    if not os.environ.get(API_KEY_ENV_VAR):
+        source = KeySource.DOTENV
+        _load_dotenv()
+    try:
+        return ApiKey.from_env(), source
+    except Gu1Error as exc:
+        raise click.ClickException(
+            f"{type(exc).__name__}: {exc}\n"
+            f"Set {API_KEY_ENV_VAR} in the environment or in a .env file here; the key is "
+            "never taken from an argument (shell history, process lists)."
+        ) from None
+
+
+def _load_dotenv() -> None:
+    from dotenv import load_dotenv
+
+    dotenv = Path.cwd() / ".env"
+    if dotenv.is_file():
+        load_dotenv(dotenv, override=False)
+
+
+def resolve_plan(plan: str, time_scale: float | None) -> Plan:
+    base = Plan.from_name(plan)
+    return base.scaled(time_scale) if time_scale else base
+
+
+def make_client(
+    base_url: str | None,
+    plan: str,
+    time_scale: float | None,
+    *,
+    retry: RetryPolicy | None = None,
+    max_connections: int = 100,
+) -> Gu1Client:
+    """A client for the key in the environment (or `.env`).
+
+    Raises:
+        click.ClickException: no usable key, or a bad base URL.
+    """
+    key, _ = load_key()
+    try:
+        return Gu1Client(
+            key,
+            base_url=base_url,
+            plan=resolve_plan(plan, time_scale),
+            retry=retry,
+            max_connections=max_connections,
+        )
+    except Gu1Error as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+
+
+def fail(exc: BaseException, code: int = EXIT_FAILED) -> None:
+    """Report `exc` by class name and message on stderr, then exit with `code`."""
+    click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+    raise SystemExit(code)
+
+
+def async_command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Let a click command be written as a coroutine function."""
+    import asyncio
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return asyncio.run(fn(*args, **kwargs))
+
+    return wrapper

@@ -1,0 +1,51 @@
+"""The rejects file of `gu1 ingest`: one JSON line per failed row, with its error.
+
+Each line holds the row's index, the input row exactly as read (so the file can be fixed
+and fed back to `gu1 ingest`), and the error's class name, message, and HTTP status and
+code when gu1 answered.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from ._rows import BadRow
+
+__all__ = ["Rejects", "reject_record"]
+
+
+def reject_record(index: int, row: Any, error: BaseException) -> dict[str, Any]:
+    """The JSON object written for one failed row."""
+    details: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    for name in ("status", "code", "request_id"):
+        value = getattr(error, name, None)
+        if value is not None:
+            details[name] = value
+    if isinstance(row, BadRow):
+        return {"index": index, "line": row.line, "text": row.text, "error": details}
+    return {"index": index, "row": row, "error": details}
+
+
+class Rejects:
+    """Appends failed rows to a JSONL file, opened on the first failure."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.written = 0
+        self._handle: IO[str] | None = None
+
+    def write(self, index: int, row: Any, error: BaseException) -> None:
+        """Append one failed row and flush it (the checkpoint is written after this)."""
+        if self._handle is None:
+            self._handle = self.path.open("a", encoding="utf-8")
+        record = reject_record(index, row, error)
+        self._handle.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+        self._handle.flush()
+        self.written += 1
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None

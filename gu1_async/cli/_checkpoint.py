@@ -140,15 +140,15 @@ class Checkpoint:
                         f"{self.header[name]!r}; use --restart to start over"
                     )
             for line in handle:
+                if not line.endswith("\n"):
+                    # A torn last line (the process died mid-write: "2" of "25") must not
+                    # mark another row finished. Ignored, row 25 is simply sent again.
+                    break
                 text = line.strip()
-                if not text:
-                    continue
                 if text.startswith("<") and text[1:].isdigit():
                     self._raise_mark(int(text[1:]))
                 elif text.isdigit():
                     self._add(int(text))
-                # A torn last line (the process died mid-write) is ignored: that row is
-                # simply sent again, and upsert keeps it from duplicating.
         self.finished_before = self.finished
 
     def _rewrite(self) -> None:

@@ -1,0 +1,35 @@
+"""Several OS processes, each with its own event loop and RedisStore, spend one budget."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from redis.asyncio import Redis
+
+from . import _workers
+from .conftest import RedisServer
+
+PROCESSES = 4
+TASKS_PER_PROCESS = 8
+LIMIT = 120
+
+
+async def test_processes_hammering_one_key_take_exactly_the_limit(
+    redis_server: RedisServer, redis_client: Redis
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    start_at = time.time() + 2.0  # after every child has imported and connected
+    args = [
+        (redis_server.url, "test:shared", LIMIT, TASKS_PER_PROCESS, start_at)
+        for _ in range(PROCESSES)
+    ]
+    with context.Pool(PROCESSES) as pool:
+        granted = pool.starmap_async(_workers.hammer, args).get(timeout=60)
+    # Every grant was sent, so the window can never give more than its limit; and since
+    # every worker stopped only when the window was spent, it gave exactly that.
+    assert sum(granted) == LIMIT
+    assert sum(1 for g in granted if g > 0) >= 2  # the budget really was shared
+    state = await redis_client.get("gu1:gov:test:shared:state")
+    assert state is not None
+    assert b'"n":0' in state  # no token left in flight

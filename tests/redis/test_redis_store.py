@@ -1,0 +1,235 @@
+"""RedisStore against a real redis-server: shared windows, observations, pauses, expiry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from redis.asyncio import Redis
+
+from gu1_async._errors import ConfigurationError, QuotaExhaustedError
+from gu1_async.governor import Governor, Observation, Plan, Priority, Quota
+from gu1_async.governor.redis import RedisStore
+
+from .conftest import RedisServer
+
+HOUR = 3600.0
+DAY = 86400.0
+
+MakeGovernor = Callable[..., Governor]
+
+
+@pytest.fixture
+async def workers(redis_server: RedisServer) -> AsyncIterator[MakeGovernor]:
+    """Builds governors that act as separate workers sharing one namespace."""
+    stores: list[RedisStore] = []
+
+    def make(
+        plan: Plan, namespace: str = "test:fp1", reserve: float = 0.0, lease: float = 120.0
+    ) -> Governor:
+        store = RedisStore.from_url(redis_server.url, namespace=namespace, lease=lease)
+        stores.append(store)
+        return Governor(plan, reserve=reserve, store=store)
+
+    yield make
+    await asyncio.sleep(0.05)  # let background store updates finish
+    for store in stores:
+        await store.aclose()
+
+
+async def settle_store() -> None:
+    """Permit ends reach Redis from a background task: give it a moment."""
+    for _ in range(20):
+        await asyncio.sleep(0.005)
+
+
+async def confirm(governor: Governor, limit: int, remaining: int, reset_after: float) -> None:
+    """Send the probe and answer it with the given window headers."""
+    permit = await governor.acquire(max_wait=0)
+    permit.mark_sent()
+    permit.observe(Observation(200, limit, remaining, reset_after))
+    await settle_store()
+
+
+async def take_all(governor: Governor, priority: Priority = Priority.INTERACTIVE) -> int:
+    """Acquire (and send, without headers) until refused; how many were granted."""
+    granted = 0
+    while True:
+        try:
+            permit = await governor.acquire(priority, max_wait=0)
+        except QuotaExhaustedError:
+            return granted
+        granted += 1
+        permit.mark_sent()
+        permit.observe(Observation(200))
+        await settle_store()
+
+
+async def test_first_request_probes_and_other_workers_wait_for_its_answer(
+    workers: MakeGovernor,
+) -> None:
+    plan = Plan.custom(Quota(10, 60))
+    a, b = workers(plan), workers(plan)
+    probe = await a.acquire(max_wait=0)
+    with pytest.raises(QuotaExhaustedError) as caught:
+        await b.acquire(max_wait=0)
+    assert 0 < caught.value.retry_after < 1  # only the probe's answer can help: recheck
+    waiting = asyncio.create_task(b.acquire(max_wait=5))
+    probe.mark_sent()
+    probe.observe(Observation(200, 10, 9, 50.0))
+    permit = await waiting
+    permit.release()
+    await settle_store()
+    window = b.stats().windows[0]
+    assert (window.confirmed, window.from_header, window.available) == (True, True, 9)
+
+
+async def test_observation_from_one_worker_is_seen_by_the_others(workers: MakeGovernor) -> None:
+    plan = Plan.custom(Quota(100, HOUR))
+    a, b, c = workers(plan), workers(plan), workers(plan)
+    await confirm(a, 100, 60, 1800.0)
+    # Another client on the key spent more: one header from worker b corrects everyone.
+    b.observe(Observation(200, 100, 5, 1799.0))
+    await settle_store()
+    assert await take_all(c) == 5
+    with pytest.raises(QuotaExhaustedError) as caught:
+        await a.acquire(max_wait=10)
+    assert caught.value.retry_after == pytest.approx(1799.0, abs=5.0)
+
+
+async def test_a_header_naming_another_limit_renames_the_shared_window(
+    workers: MakeGovernor,
+) -> None:
+    a, b = workers(Plan.custom(Quota(100, 60))), workers(Plan.custom(Quota(100, 60)))
+    await confirm(a, 7, 6, 40.0)  # the plan guessed 100; the server says 7
+    assert await take_all(b) == 6
+    assert b.stats().windows[0].limit == 7
+
+
+async def test_hour_and_day_windows_share_one_atomic_take(
+    workers: MakeGovernor, redis_client: Redis
+) -> None:
+    plan = Plan.custom(Quota(3, HOUR), Quota(5, DAY))
+    a, b = workers(plan), workers(plan)
+    await confirm(a, 3, 2, 3000.0)
+    assert await take_all(b) == 2  # the hour binds first
+    hour, day = b.stats().windows
+    assert (hour.available, day.available) == (0, 2)
+    with pytest.raises(QuotaExhaustedError) as caught:
+        await a.acquire(max_wait=60)
+    assert caught.value.retry_after == pytest.approx(3000.0, abs=5.0)
+    # The key lives a little past the longest window, not for ever.
+    ttl = await redis_client.pttl("gu1:gov:test:fp1:state")
+    assert DAY * 1000 < ttl <= (DAY + 1) * 1000
+
+
+async def test_day_window_binds_before_the_hour(workers: MakeGovernor) -> None:
+    plan = Plan.custom(Quota(10, HOUR), Quota(4, DAY))
+    a, b = workers(plan), workers(plan)
+    await confirm(a, 4, 3, 50000.0)
+    assert await take_all(b) == 3
+    with pytest.raises(QuotaExhaustedError) as caught:
+        await a.acquire(max_wait=60)
+    assert caught.value.retry_after == pytest.approx(50000.0, abs=5.0)
+    assert [w.available for w in a.stats().windows] == [6, 0]
+
+
+async def test_a_429_seen_by_one_worker_pauses_every_worker(workers: MakeGovernor) -> None:
+    plan = Plan.custom(Quota(50, 60))
+    a, b = workers(plan), workers(plan)
+    await confirm(a, 50, 40, 55.0)
+    permit = await a.acquire(max_wait=0)
+    permit.mark_sent()
+    permit.observe(Observation(429, 50, 0, 55.0, retry_after=20.0))
+    await settle_store()
+    with pytest.raises(QuotaExhaustedError) as caught:
+        await b.acquire(max_wait=5)
+    assert caught.value.retry_after == pytest.approx(55.0, abs=2.0)  # the window is spent too
+    assert b.stats().paused_for == pytest.approx(20.0, abs=2.0)
+    assert a.stats().pauses == 1
+
+
+async def test_reserve_is_shared_and_held_for_interactive_work(workers: MakeGovernor) -> None:
+    plan = Plan.custom(Quota(10, 60))
+    a, b = workers(plan, reserve=0.3), workers(plan, reserve=0.3)
+    await confirm(a, 10, 10, 50.0)
+    assert await take_all(b, Priority.BATCH) == 7  # 3 of 10 held back
+    assert await take_all(a, Priority.INTERACTIVE) == 3
+
+
+async def test_namespaces_are_separate_budgets(
+    redis_server: RedisServer, redis_client: Redis
+) -> None:
+    root = RedisStore.from_url(redis_server.url)
+    prod, test = root.bind("live:abc123"), root.bind("test:def456")
+    gov_prod = Governor(Plan.custom(Quota(2, 60)), store=prod)
+    gov_test = Governor(Plan.custom(Quota(2, 60)), store=test)
+    assert await take_all(gov_prod) == 2
+    assert await take_all(gov_test) == 2
+    keys = sorted(await redis_client.keys("gu1:gov:*"))
+    assert keys == [b"gu1:gov:live:abc123:state", b"gu1:gov:test:def456:state"]
+    assert "abc123" in repr(prod) and "redis://" not in repr(prod)
+    await root.aclose()
+
+
+async def test_keys_expire_a_little_past_the_longest_window(
+    workers: MakeGovernor, redis_client: Redis
+) -> None:
+    gov = workers(Plan.custom(Quota(5, 0.2), Quota(20, 0.4)))
+    probe = await gov.acquire(max_wait=1)
+    probe.mark_sent()
+    probe.observe(Observation(200))
+    await settle_store()
+    key = "gu1:gov:test:fp1:state"
+    assert 400 < await redis_client.pttl(key) <= 1400
+    # A permit in flight keeps the key alive for the worker's lease.
+    permit = await gov.acquire(max_wait=1)
+    assert 120_000 < await redis_client.pttl(key) <= 121_000
+    permit.release()
+    await settle_store()
+    assert await redis_client.pttl(key) <= 1400
+    await asyncio.sleep(1.6)
+    assert await redis_client.exists(key) == 0
+
+
+async def test_a_dead_workers_tokens_are_released_after_its_lease(
+    workers: MakeGovernor, redis_client: Redis
+) -> None:
+    plan = Plan.custom(Quota(10, 60))
+    dead = workers(plan, lease=0.3)
+    alive = workers(plan)
+    await confirm(alive, 10, 10, 50.0)
+    held = [await dead.acquire(max_wait=0) for _ in range(3)]  # never ended: a crash
+    assert len(held) == 3
+    assert dead.stats().windows[0].in_flight == 3
+    await asyncio.sleep(0.5)
+    # The dead worker's three requests may have been counted by the server: spent, and
+    # no longer in flight (else they would shrink every later window too).
+    assert await take_all(alive) == 7
+    window = alive.stats().windows[0]
+    assert (window.in_flight, window.available) == (0, 0)
+    state = await redis_client.get("gu1:gov:test:fp1:state")
+    assert state is not None and b'"k":{}' in state
+
+
+async def test_scripts_are_reloaded_after_a_script_flush(
+    workers: MakeGovernor, redis_client: Redis
+) -> None:
+    gov = workers(Plan.custom(Quota(5, 60)))
+    await confirm(gov, 5, 5, 50.0)
+    await redis_client.script_flush()
+    assert await take_all(gov) == 5
+
+
+async def test_bad_arguments_are_refused(redis_server: RedisServer) -> None:
+    with pytest.raises(ConfigurationError):
+        RedisStore.from_url(redis_server.url, on_store_error="ignore")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        RedisStore.from_url(redis_server.url, local_share=0.0)
+    with pytest.raises(ConfigurationError):
+        RedisStore.from_url(redis_server.url, namespace="has space")
+    store = RedisStore.from_url(redis_server.url)
+    with pytest.raises(ConfigurationError):
+        store.take(0.0, False)
+    await store.aclose()

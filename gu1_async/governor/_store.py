@@ -75,7 +75,7 @@ class GovernorStore(Protocol):
         windows = self._windows
         probe = False
         for w in windows:
-            if now + EPSILON >= w.reset_at:
+            if now >= w.reset_at:
                 roll(w, now)
             room = w.left - w.in_flight
             if reserved:
@@ -194,7 +194,7 @@ class MemoryStore:
             return False
         windows = self._windows
         for w in windows:
-            if now + EPSILON >= w.reset_at:
+            if now >= w.reset_at:
                 roll(w, now)
             room = w.left - w.in_flight
             if reserved:

@@ -24,6 +24,7 @@ import math
 
 __all__ = [
     "EPSILON",
+    "RESET_MARGIN",
     "WindowState",
     "available",
     "end_probe",
@@ -34,7 +35,11 @@ __all__ = [
 ]
 
 EPSILON = 1e-9
-"""Timers may fire a rounding error early; a reset that close counts as reached."""
+"""Tolerance when comparing a window's period with a reported reset (float rounding)."""
+
+RESET_MARGIN = 1e-6
+"""Resets from headers are taken a microsecond late: float rounding must never refill a
+window before the server does (latency already makes every estimate late, never early)."""
 
 
 class WindowState:
@@ -84,10 +89,10 @@ class WindowState:
 
 def roll(w: WindowState, now: float) -> None:
     """Refill `w` if its reset time has come (call before reading it)."""
-    if now + EPSILON < w.reset_at:
+    if now < w.reset_at:
         return
     # Server windows are periodic: the next edge is a whole number of periods later.
-    missed = math.floor((now + EPSILON - w.reset_at) / w.period) + 1
+    missed = math.floor((now - w.reset_at) / w.period) + 1
     w.reset_at += missed * w.period
     w.left = w.limit
     w.confirmed = False
@@ -119,7 +124,7 @@ def observe(w: WindowState, now: float, remaining: int, reset_after: float | Non
         if w.confirmed:
             w.left = min(w.left, remaining)
         return w.confirmed
-    observed_reset = now + reset_after
+    observed_reset = now + reset_after + RESET_MARGIN
     same = abs(observed_reset - w.reset_at) < w.period / 2
     if not w.confirmed:
         # First word on this window: adopt the server's edge; within what we took for the

@@ -100,8 +100,11 @@ async def run_ingestion(
                 "[yellow]Ctrl-C: finishing the rows in flight, then writing the checkpoint "
                 "(Ctrl-C again to abort at once)"
             )
+        elif not run.report().in_flight:
+            pass  # the run is over: the summary and checkpoint are being written
         else:
             run.abort("aborted")
+            console.print("[red]Ctrl-C again: abandoning the rows in flight")
 
     with (
         _signals(on_interrupt),
@@ -133,8 +136,10 @@ def _signals(handler: Callable[[], None]) -> Iterator[None]:
     try:
         yield
     finally:
+        # Not restored to the default: a Ctrl-C during the last writes must not raise
+        # KeyboardInterrupt halfway through them. asyncio.run removes it at the end.
         for sig in installed:
-            loop.remove_signal_handler(sig)
+            loop.add_signal_handler(sig, handler)
 
 
 @click.command()

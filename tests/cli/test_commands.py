@@ -254,11 +254,15 @@ async def test_a_second_sigint_aborts_and_leaves_a_consistent_checkpoint(
     env = cli_env(server)
     process = await start(tmp_path, env, "ingest", str(rows), "--concurrency", str(CONCURRENCY))
     await wait_until(lambda: successes(server) >= 150)
+    server.set_faults(latency=2.0)  # rows in flight now take a while...
+    await asyncio.sleep(0.1)
     process.send_signal(signal.SIGINT)
-    await asyncio.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    await asyncio.sleep(0.3)
+    process.send_signal(signal.SIGINT)  # ...so the second Ctrl-C abandons them
     first = await finish(process)
     assert first.code == 130, first.stderr
+    assert "cancelled in flight" in first.stdout
+    server.set_faults(latency=0.0)
 
     second = await gu1(tmp_path, env, "ingest", str(rows), "--resume", "--no-progress")
     assert second.code == 0, second.stderr

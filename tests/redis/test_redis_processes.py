@@ -7,8 +7,8 @@ import time
 
 from redis.asyncio import Redis
 
-from . import _workers
-from .conftest import RedisServer
+from tests.redis import _workers
+from tests.redis.conftest import RedisServer
 
 PROCESSES = 4
 TASKS_PER_PROCESS = 8

@@ -12,7 +12,7 @@ from gu1_async._errors import ConfigurationError, QuotaExhaustedError
 from gu1_async.governor import Governor, Observation, Plan, Priority, Quota
 from gu1_async.governor.redis import RedisStore
 
-from .conftest import RedisServer
+from tests.redis.conftest import RedisServer
 
 HOUR = 3600.0
 DAY = 86400.0

@@ -12,7 +12,6 @@ from redis.asyncio import Redis
 from gu1_async._errors import GovernorStoreError, QuotaExhaustedError
 from gu1_async.governor import Governor, Observation, Plan, Quota
 from gu1_async.governor.redis import RedisStore
-
 from tests.redis.conftest import RedisServer, _free_port
 
 PLAN = Plan.custom(Quota(8, 60))

@@ -11,7 +11,6 @@ from redis.asyncio import Redis
 from gu1_async._errors import ConfigurationError, QuotaExhaustedError
 from gu1_async.governor import Governor, Observation, Plan, Priority, Quota
 from gu1_async.governor.redis import RedisStore
-
 from tests.redis.conftest import RedisServer
 
 HOUR = 3600.0

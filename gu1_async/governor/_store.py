@@ -21,7 +21,9 @@ from ._window import (
     end_probe,
     estimate_wait,
     observe,
+    record_sent,
     roll,
+    sent_recently,
     spend_unseen,
 )
 
@@ -68,33 +70,15 @@ class GovernorStore(Protocol):
         ...
 
     def take(self, now: float, reserved: bool) -> bool:
-        # The hot path: one pass that takes as it checks, undone on the (rarer) refusal,
-        # so nothing stays taken unless every window allowed it.
-        if now < self._pause_until:
-            return False
-        windows = self._windows
-        probe = False
-        for w in windows:
-            if now >= w.reset_at:
-                roll(w, now)
-            room = w.left - w.in_flight
-            if reserved:
-                room -= w.cut
-            if room <= 0 or (w.in_flight and not (w.confirmed or w.blind_ok)):
-                # No room, or a probe is out (its answer sets this window's budget).
-                for taken in windows:
-                    if taken is w:
-                        break
-                    taken.in_flight -= 1
-                return False
-            w.in_flight += 1
-            if not (w.confirmed or w.blind_ok):
-                probe = True
-        if probe:
-            for w in windows:
-                if not (w.confirmed or w.blind_ok):
-                    w.probing = True
-        return True
+        """Take one token from every window at once, or from none.
+
+        Refused while paused, or when any window has no room (`available(w, cut, now)
+        <= 0`, where `cut = int(reserve * limit)` if `reserved` else 0; a `blind_ok` window
+        is also held to `limit` sends per sliding period, see `record_sent`). On success
+        every window's `in_flight` grows by one, and an unconfirmed window that is not
+        `blind_ok` starts `probing`. Rolls (refills) windows whose reset has come first.
+        """
+        ...
 
     def estimate(self, now: float, ahead: int, reserved: bool) -> float:
         """Seconds before the request after `ahead` queued ones can start (0 = unknown/now).
@@ -189,24 +173,35 @@ class MemoryStore:
         self._windows = [WindowState(q.limit, q.period, reserve, now) for q in quotas]
 
     def take(self, now: float, reserved: bool) -> bool:
-        # The hot path: plain attribute reads, two passes so nothing is taken on refusal.
+        # The hot path: one pass that takes as it checks, undone on the (rarer) refusal,
+        # so nothing stays taken unless every window allowed it.
         if now < self._pause_until:
             return False
         windows = self._windows
+        probe = False
         for w in windows:
             if now >= w.reset_at:
                 roll(w, now)
             room = w.left - w.in_flight
+            if not (w.confirmed or w.anchored):
+                # Edges unknown (no header placed them): also held to a sliding period.
+                room = min(room, w.limit - sent_recently(w, now) - w.in_flight)
             if reserved:
                 room -= w.cut
-            if room <= 0:
+            if room <= 0 or (w.in_flight and not (w.confirmed or w.blind_ok)):
+                # No room, or a probe is out (its answer sets this window's budget).
+                for taken in windows:
+                    if taken is w:
+                        break
+                    taken.in_flight -= 1
                 return False
-            if not (w.confirmed or w.blind_ok) and w.in_flight:
-                return False  # a probe is out: its answer sets this window's budget
-        for w in windows:
             w.in_flight += 1
             if not (w.confirmed or w.blind_ok):
-                w.probing = True
+                probe = True
+        if probe:
+            for w in windows:
+                if not (w.confirmed or w.blind_ok):
+                    w.probing = True
         return True
 
     def estimate(self, now: float, ahead: int, reserved: bool) -> float:
@@ -228,6 +223,7 @@ class MemoryStore:
         for i, w in enumerate(self._windows):
             roll(w, now)
             w.in_flight -= 1
+            record_sent(w, now)
             if i == described:
                 assert observation is not None and observation.remaining is not None
                 if not observe(w, now, observation.remaining, observation.reset_after):
@@ -278,7 +274,7 @@ class MemoryStore:
                 WindowStats(
                     limit=w.limit,
                     period=w.period,
-                    available=max(0, available(w, 0)),
+                    available=max(0, available(w, 0, now)),
                     in_flight=w.in_flight,
                     reset_in=max(0.0, w.reset_at - now),
                     confirmed=w.confirmed,

@@ -15,7 +15,12 @@ A window is the governor's picture of one of the server's fixed windows:
 - `confirmed`: a header has described the current window. An unconfirmed window lets a
   single request (the *probe*) go first; its response sets the budget. `blind_ok` says the
   probe was answered without describing this window (the server may only ever report one
-  window), so the seeded budget may now be spent as is.
+  window), so the seeded budget may now be spent, counted by us.
+- `ring`: how many requests were sent (ended after sending) in each of the last `SLOTS`
+  slices of a period. Until a header has placed a window's edges (`anchored`), an
+  unconfirmed window is also held to a *sliding* period: at most `limit` requests in any
+  `period` seconds, which keeps every fixed window of the server's, wherever its edges
+  lie, within the limit.
 """
 
 from __future__ import annotations
@@ -30,12 +35,17 @@ __all__ = [
     "end_probe",
     "estimate_wait",
     "observe",
+    "record_sent",
     "roll",
+    "sent_recently",
     "spend_unseen",
 ]
 
 EPSILON = 1e-9
 """Tolerance when comparing a window's period with a reported reset (float rounding)."""
+
+SLOTS = 32
+"""Slices per period for the sliding count of a window no header describes."""
 
 RESET_MARGIN = 1e-6
 """Resets from headers are taken a microsecond late: float rounding must never refill a
@@ -46,6 +56,7 @@ class WindowState:
     """Mutable numbers for one window (a slotted record: the fast path reads it a lot)."""
 
     __slots__ = (
+        "anchored",
         "blind_ok",
         "confirmed",
         "cut",
@@ -57,6 +68,10 @@ class WindowState:
         "probing",
         "reserve",
         "reset_at",
+        "ring",
+        "ring_at",
+        "ring_total",
+        "slice",
     )
 
     def __init__(self, limit: int, period: float, reserve: float, now: float) -> None:
@@ -74,6 +89,13 @@ class WindowState:
         self.probing = False
         # Whether `limit` came from a header (then it is the server's, not the plan's).
         self.identified = False
+        # Whether `reset_at` sits on the server's grid (a header gave it).
+        self.anchored = False
+        # Sent requests per slice of the last period (plus the slice now filling).
+        self.slice = period / SLOTS
+        self.ring = [0] * (SLOTS + 1)
+        self.ring_at = math.floor(now / self.slice)
+        self.ring_total = 0
 
     def set_limit(self, limit: int) -> None:
         self.limit = limit
@@ -100,10 +122,18 @@ def roll(w: WindowState, now: float) -> None:
     w.probing = False
 
 
-def available(w: WindowState, cut: int) -> int:
-    """How many more requests may start now (after `roll`), leaving `cut` untouched."""
+def available(w: WindowState, cut: int, now: float | None = None) -> int:
+    """How many more requests may start now (after `roll`), leaving `cut` untouched.
+
+    With `now`, an unconfirmed window whose edges no header placed is also held to its
+    sliding period.
+    """
     room = w.left - w.in_flight - cut
-    if w.confirmed or w.blind_ok:
+    if w.confirmed:
+        return room
+    if now is not None and not w.anchored:
+        room = min(room, w.limit - sent_recently(w, now) - w.in_flight - cut)
+    if w.blind_ok:
         return room
     # Not confirmed: one probe at a time, and only if the seeded budget has room at all.
     return min(room, 1 - w.in_flight)
@@ -132,6 +162,7 @@ def observe(w: WindowState, now: float, remaining: int, reset_after: float | Non
         w.left = min(w.left, remaining) if same else remaining
         w.reset_at = observed_reset
         w.confirmed = True
+        w.anchored = True
     elif same:
         # Remaining only falls within a window and answers may arrive out of order, so
         # the lowest value is the newest. Each estimate of the edge is late by its
@@ -151,6 +182,51 @@ def spend_unseen(w: WindowState) -> None:
     """A request ended without a header for `w` (another window's, or none): count it."""
     if w.left > 0:
         w.left -= 1
+
+
+def _slide(w: WindowState, now: float) -> None:
+    """Move the ring to `now`'s slice, forgetting slices older than a period."""
+    at = math.floor(now / w.slice)
+    gap = at - w.ring_at
+    if gap <= 0:
+        return
+    ring = w.ring
+    size = len(ring)
+    if gap >= size:
+        ring[:] = [0] * size
+        w.ring_total = 0
+    else:
+        for k in range(w.ring_at + 1, at + 1):
+            w.ring_total -= ring[k % size]
+            ring[k % size] = 0
+    w.ring_at = at
+
+
+def record_sent(w: WindowState, now: float) -> None:
+    """A request that was sent has ended: count it in the sliding period."""
+    _slide(w, now)
+    w.ring[w.ring_at % len(w.ring)] += 1
+    w.ring_total += 1
+
+
+def sent_recently(w: WindowState, now: float) -> int:
+    """Requests sent within the last period (rounded up to whole slices)."""
+    _slide(w, now)
+    return w.ring_total
+
+
+def _slide_wait(w: WindowState, now: float, need: int) -> float:
+    """Seconds until `need` of the counted requests have left the sliding period."""
+    _slide(w, now)
+    ring, size = w.ring, len(w.ring)
+    counted = 0
+    for k in range(w.ring_at - size + 1, w.ring_at + 1):  # oldest slice first
+        counted += ring[k % size]
+        if counted >= need:
+            # Slice k is forgotten once the ring reaches slice k + size.
+            return max((k + size) * w.slice - now, w.slice * 1e-6)
+    extra_periods = (need - counted - 1) // max(1, w.limit - w.cut) + 1
+    return max((w.ring_at + 1) * w.slice - now, 0.0) + extra_periods * w.period
 
 
 def end_probe(w: WindowState, answered: bool) -> None:
@@ -173,9 +249,14 @@ def estimate_wait(w: WindowState, now: float, ahead: int, cut: int) -> float:
     refill gives `limit - cut`. Waits that depend only on responses (a probe in flight)
     count as zero: they are not computable.
     """
+    slide = 0.0
+    if not (w.confirmed or w.anchored):
+        need = ahead + 1 - (w.limit - sent_recently(w, now) - w.in_flight - cut)
+        if need > 0:
+            slide = _slide_wait(w, now, need)
     now_room = max(0, w.left - w.in_flight - cut)
     if ahead < now_room:
-        return 0.0
+        return slide
     per_window = max(1, w.limit - cut)
     windows_more = (ahead - now_room) // per_window
-    return max(0.0, w.reset_at - now) + windows_more * w.period
+    return max(slide, w.reset_at - now + windows_more * w.period, 0.0)

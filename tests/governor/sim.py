@@ -20,7 +20,7 @@ class _ServerWindow:
 class FixedWindowServer:
     """Counts requests in fixed windows whose edges sit at `origin + k * period`.
 
-    Each answer describes the tightest window (fewest remaining; ties: the shortest),
+    Each answer describes the binding window (fewest remaining; ties: the longest),
     with `reset_after` measured on the server's side, as the HTTP edge would compute it.
     A request over any limit is refused with a 429 and not counted.
     """
@@ -55,7 +55,8 @@ class FixedWindowServer:
             w.count += 1
             w.peak = max(w.peak, w.count)
         self.accepted += 1
-        tight = min(self.windows, key=lambda w: (w.limit - w.count, w.period))
+        # The binding window: fewest remaining; on a tie, the one that holds longest.
+        tight = min(self.windows, key=lambda w: (w.limit - w.count, -w.period))
         remaining = tight.limit - tight.count
         return Observation(200, tight.limit, remaining, self._reset_after(tight, now))
 

@@ -12,7 +12,9 @@ from gu1_async.governor._window import (
     end_probe,
     estimate_wait,
     observe,
+    record_sent,
     roll,
+    sent_recently,
     spend_unseen,
 )
 
@@ -65,7 +67,8 @@ def test_roll_refills_and_asks_for_a_new_probe() -> None:
     roll(w, 30.0)
     assert w.left == 0  # a header's reset is taken a microsecond late, never early
     roll(w, 30.0 + RESET_MARGIN)
-    assert (w.left, w.confirmed, w.reset_at) == (10, False, pytest.approx(130.0))
+    assert (w.left, w.confirmed) == (10, False)
+    assert w.reset_at == pytest.approx(130.0)
     roll(w, 345.0)  # several periods missed: the edge stays on the server's grid
     assert w.reset_at == pytest.approx(430.0)
 
@@ -90,7 +93,8 @@ def test_answer_from_a_later_window_moves_the_edge() -> None:
     w = window()
     observe(w, 0.0, remaining=1, reset_after=10.0)
     observe(w, 5.0, remaining=9, reset_after=90.0)  # edge at 95, not 10: we were wrong
-    assert (w.left, w.reset_at) == (9, pytest.approx(95.0))
+    assert w.left == 9
+    assert w.reset_at == pytest.approx(95.0)
     observe(w, 6.0, remaining=0, reset_after=-1.0)
     observe(w, 7.0, remaining=0, reset_after=1.0)  # older window (edge 8): ignored
     assert w.left == 0  # (the -1.0 one bounded the window we believed in)
@@ -122,3 +126,31 @@ def test_match_prefers_equal_limit_then_best_fitting_window() -> None:
     hour.identified = True
     assert match([hour, day], 500_000, 1_000.0) == 1  # named windows are kept
     assert match([hour, day], 7, 1e9) == 1  # longer than any: the longest
+
+
+def test_a_window_without_header_edges_is_held_to_a_sliding_period() -> None:
+    w = window(limit=3, period=60.0, now=0.0)
+    w.blind_ok = True  # a probe was answered about another window
+    for t in (10.0, 20.0, 30.0):
+        record_sent(w, t)
+        w.left -= 1
+    roll(w, 61.0)  # our own guess of the edge: the left count refills ...
+    w.blind_ok = True
+    assert w.left == 3
+    # ... but 3 were sent in the last 60 s, wherever the server's edge lies.
+    assert available(w, 0, now=61.0) == 0
+    assert sent_recently(w, 61.0) == 3
+    # The first send leaves the sliding period (rounded up to a slice) a little after 70 s.
+    assert 9.0 < estimate_wait(w, 61.0, ahead=0, cut=0) <= 11.0
+    assert available(w, 0, now=72.0) == 1
+
+
+def test_header_edges_release_the_sliding_hold() -> None:
+    w = window(limit=3, period=60.0, now=0.0)
+    observe(w, 0.0, remaining=3, reset_after=30.0)
+    for t in (1.0, 2.0, 3.0):
+        record_sent(w, t)
+    observe(w, 3.0, remaining=0, reset_after=27.0)
+    roll(w, 31.0)
+    assert w.anchored
+    assert available(w, 0, now=31.0) == 1  # the probe may go: the server's edge is known

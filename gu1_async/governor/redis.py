@@ -313,13 +313,13 @@ class RedisStore:
             granted, wait = await self._fallback.atake(now, reserved, ahead)
             self._local_out += granted
             return granted, wait
-        return reply[0] == 1, float(reply[1])
+        return reply[0] == 1, reply[1] / 1e6
 
     async def aestimate(self, now: float, ahead: int, reserved: bool) -> float:
         reply = await self._run(self._scripts.estimate, now, "1" if reserved else "0", str(ahead))
         if reply is None:
             return await self._fallback.aestimate(now, ahead, reserved)
-        return float(reply[1])
+        return float(reply[1] / 1e6)
 
     async def aend(self, now: float, sent: bool, observation: Observation | None) -> None:
         if self._local_out:
@@ -382,7 +382,7 @@ class RedisStore:
         if self._degraded:
             self._degraded = False
             _log.warning("governor store: Redis answers again; %s rejoined", self._namespace)
-        self._last = (now, float(reply[2]), _LazyState(reply[3]))
+        self._last = (now, reply[2] / 1e6, _LazyState(reply[3]))
         return reply
 
     def _failed(self, now: float, exc: BaseException) -> None:

@@ -16,6 +16,7 @@ from gu1_async.testing import DEFAULT_KEY, FakeGu1Server
 # An API hour lasts 0.2 real seconds, so a run crosses several windows in a few seconds.
 TIME_SCALE = 18_000.0
 HOURLY = 4_000
+SERVER_PLAN = [(HOURLY, 3600), (10**6, 86_400)]  # what client_for() seeds the governor with
 FAST_RETRY = RetryPolicy(backoff_base=0.002, backoff_max=0.02)
 
 
@@ -48,7 +49,7 @@ def client_for(server: FakeGu1Server) -> Gu1Client:
 async def test_ten_thousand_entities_through_faults_none_lost_none_duplicated() -> None:
     count = 10_000
     async with FakeGu1Server(
-        plan=[(HOURLY, 3600), (10**6, 86_400)],
+        plan=SERVER_PLAN,
         time_scale=TIME_SCALE,
         error_rate=0.05,
         drop_after_rate=0.01,
@@ -105,12 +106,17 @@ async def test_transactions_are_not_duplicated_when_answers_are_lost() -> None:
         for i in range(300)
     ]
     async with FakeGu1Server(
-        plan=[(10**5, 3600)], time_scale=TIME_SCALE, drop_after_rate=0.1, seed=3
+        plan=SERVER_PLAN, time_scale=TIME_SCALE, drop_after_rate=0.1, seed=3
     ) as server:
         async with client_for(server) as client:
             _, transactions, _ = resources(client)
+            # Three lost answers in a row fail an item 1 time in 1,000; five make it rare.
             run = ingest_transactions(
-                transactions.create, transactions.get_by_external_id, rows, concurrency=16
+                transactions.create,
+                transactions.get_by_external_id,
+                rows,
+                concurrency=16,
+                item_retries=4,
             )
             outcomes = [o async for o in run]
         stored = [t["externalId"] for t in server.state.transactions.by_id.values()]
@@ -127,7 +133,7 @@ async def test_events_are_sent_once_each() -> None:
         {"eventType": "login", "entityExternalId": "ext-000001", "userId": f"u{i}"}
         for i in range(40)
     ]
-    async with FakeGu1Server(plan=[(10**5, 3600)], time_scale=TIME_SCALE) as server:
+    async with FakeGu1Server(plan=SERVER_PLAN, time_scale=TIME_SCALE) as server:
         async with client_for(server) as client:
             entities, _, events = resources(client)
             await entities.upsert(
@@ -141,3 +147,24 @@ async def test_events_are_sent_once_each() -> None:
             report = await ingest_events(events.create, rows, concurrency=8).run()
         assert server.stats().by_status.get(201, 0) == 40
     assert (report.succeeded, report.failed) == (40, 0)
+
+
+async def test_the_resources_ingest_methods_delegate_to_the_engine() -> None:
+    async with FakeGu1Server(plan=SERVER_PLAN, time_scale=TIME_SCALE) as server:
+        async with client_for(server) as client:
+            entities, transactions, events = resources(client)
+            people = await entities.ingest(entity_rows(30), concurrency=4).run()
+            tx_rows = [
+                {"externalId": f"tx-{i}", "type": "PAYMENT", "amount": 1, "currency": "USD"}
+                for i in range(10)
+            ]
+            txs = await transactions.ingest(tx_rows, concurrency=4).run()
+            event_rows = [{"eventType": "login", "entityExternalId": "ext-000001"}] * 5
+            logins = await events.ingest(event_rows, concurrency=2).run()
+        assert len(server.entities) == 30
+        assert len(server.state.transactions.by_id) == 10
+    assert [r.summary() for r in (people, txs, logins)] == [
+        "30 succeeded, 0 failed",
+        "10 succeeded, 0 failed",
+        "5 succeeded, 0 failed",
+    ]

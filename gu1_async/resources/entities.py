@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gu1_async._errors import ConfigurationError
 from gu1_async._serde import ClearType, compact, query, structure, unwrap, unwrap_list
+from gu1_async.ingest import Ingestion, ingest_entities
 from gu1_async.models import (
     ApiResult,
     AttributesUpdateResult,
@@ -25,9 +26,12 @@ from gu1_async.models import (
 from gu1_async.resources._base import Resource, endpoint
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Iterable
+
     from typing_extensions import Unpack
 
     from gu1_async._types import RequestOptions
+    from gu1_async.ingest import EntityIngestOptions
 
 __all__ = ["Entities"]
 
@@ -484,3 +488,9 @@ class Entities(Resource):
             "entities.refresh", {"entity_id": entity_id}, json=body, **options
         )
         return ApiResult.from_api(data if isinstance(data, Mapping) else {})
+
+    def ingest(
+        self, items: Iterable[Any] | AsyncIterable[Any], **options: Unpack[EntityIngestOptions]
+    ) -> Ingestion[Any, UpsertResult]:
+        """Upsert every row, keyed by `externalId`, at BATCH priority (docs/batch.md)."""
+        return ingest_entities(self.upsert, items, **options)

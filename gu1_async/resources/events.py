@@ -8,14 +8,18 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, query, structure, unwrap_list
+from gu1_async.ingest import Ingestion, ingest_events
 from gu1_async.models import EventStat, UserEvent, UserEventCreateResult, UserEventType
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Iterable
+
     from typing_extensions import Unpack
 
     from gu1_async._types import RequestOptions
+    from gu1_async.ingest import EventIngestOptions
 
 __all__ = ["Events"]
 
@@ -173,3 +177,9 @@ class Events(Resource):
         """Counts per event type, optionally for one user."""
         data = await self._request("events.stats", params=query({"user_id": user_id}), **options)
         return structure(unwrap_list(data, "stats"), builtins.list[EventStat])
+
+    def ingest(
+        self, items: Iterable[Any] | AsyncIterable[Any], **options: Unpack[EventIngestOptions]
+    ) -> Ingestion[Any, UserEventCreateResult]:
+        """Record every row once at BATCH priority (events cannot be de-duplicated)."""
+        return ingest_events(self.create, items, **options)

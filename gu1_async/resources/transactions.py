@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, form_fields, query, unwrap
 from gu1_async._types import FilePart
+from gu1_async.ingest import Ingestion, ingest_transactions
 from gu1_async.models import (
     BatchJob,
     PaymentMethod,
@@ -20,9 +21,12 @@ from gu1_async.models import (
 from gu1_async.resources._base import Resource, endpoint
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Iterable
+
     from typing_extensions import Unpack
 
     from gu1_async._types import RequestOptions
+    from gu1_async.ingest import TransactionIngestOptions
 
 __all__ = ["Transactions"]
 
@@ -288,3 +292,11 @@ class Transactions(Resource):
             **options,
         )
         return TransactionDetail.from_api(data)
+
+    def ingest(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        **options: Unpack[TransactionIngestOptions],
+    ) -> Ingestion[Any, TransactionCreateResult]:
+        """Create every row once, de-duplicated by `externalId`, at BATCH priority."""
+        return ingest_transactions(self.create, self.get_by_external_id, items, **options)

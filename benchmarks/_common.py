@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import platform
@@ -50,8 +51,10 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 
 def machine_note() -> str:
-    """One line describing where the figures were measured."""
+    """One line describing where and when the figures were measured, and how busy it was."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"Python {sys.version.split()[0]} on {platform.system()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs (client and server share them)"
+        f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; Python {sys.version.split()[0]} "
+        f"on {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs shared by client "
+        f"and server; load average {load} (other work on the machine inflates CPU figures)"
     )

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import cProfile
 import datetime as dt
+import email.utils
 import multiprocessing
 import pstats
 import socket
@@ -35,6 +36,7 @@ from _common import machine_note, median, print_table
 from aiohttp import web
 
 from gu1_async import Gu1Client, Plan, Quota
+from gu1_async._transport import RawRequest, RawResponse
 
 KEY = "gk_test_bench_overhead"
 HUGE = 10**9
@@ -90,12 +92,10 @@ def serve(port_out: Connection) -> None:
 Request = Callable[[], Awaitable[object]]
 
 
-async def measure(
-    request: Request, tasks: int, seconds: float, profiler: cProfile.Profile | None = None
-) -> tuple[float, float]:
+async def measure(request: Request, tasks: int, seconds: float) -> tuple[float, float]:
     """Requests/s and client CPU µs/request for `tasks` tasks looping on `request`.
 
-    The first WARMUP seconds are not measured (nor profiled, with a `profiler`).
+    The first WARMUP seconds are not measured.
     """
     done = 0
 
@@ -108,12 +108,8 @@ async def measure(
     workers = [asyncio.create_task(loop()) for _ in range(tasks)]
     try:
         await asyncio.sleep(WARMUP)
-        if profiler is not None:
-            profiler.enable()
         count, cpu, wall = done, time.process_time(), time.perf_counter()
         await asyncio.sleep(seconds)
-        if profiler is not None:
-            profiler.disable()
         count, cpu, wall = (
             done - count,
             time.process_time() - cpu,
@@ -186,94 +182,92 @@ async def run_all(url: str, rounds: int, seconds: float) -> list[list[str]]:
     return rows
 
 
-PROFILED_SECONDS = 3.0
-Where = tuple[str, int, str]  # cProfile's (filename, line, function)
+# -- --profile: the SDK's own cost per request, without the network ----------------------------
+
+STUB_REQUESTS = 20_000
 
 
-def package_of(filename: str) -> str:
-    """The package (or stdlib module) a profiled function belongs to."""
-    if filename == "~":
-        return "C builtins (socket I/O, ...)"
-    if "/gu1_async/" in filename:
-        return "gu1_async"
-    if "site-packages/" in filename:
-        return filename.split("site-packages/")[1].split("/")[0].removesuffix(".py")
-    if "/lib/python3" in filename:
-        module = filename.split("/lib/python3")[1].split("/", 2)[-1]
-        return "stdlib " + module.split("/")[0].removesuffix(".py")
-    return filename.rsplit("/", 1)[-1]
+def stub_response() -> RawResponse:
+    """What the server above answers, as the transport would hand it to the requester."""
+    now = time.time()
+    reset = dt.datetime.fromtimestamp(now + 3600, tz=dt.timezone.utc)
+    return RawResponse(
+        status=200,
+        headers=(
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("X-RateLimit-Limit", str(HUGE)),
+            ("X-RateLimit-Remaining", str(HUGE - 1)),
+            ("X-RateLimit-Reset", reset.strftime("%Y-%m-%dT%H:%M:%S.000Z")),
+            ("Date", email.utils.formatdate(now, usegmt=True)),
+        ),
+        body=b'{"success": true, "entities": []}',
+    )
 
 
-def short(where: Where) -> str:
-    filename, line, func = where
-    for marker in ("site-packages/", "/work/main/", "/lib/python3"):
+async def stub_run(profiler: cProfile.Profile | None) -> float:
+    """CPU µs per `client.request()` with the transport replaced by a canned answer."""
+    response = stub_response()
+
+    async def send(_request: RawRequest) -> RawResponse:
+        return response
+
+    async with gu1_client("http://127.0.0.1:9") as client:
+        # Diagnostics only: swap the private transport's send for the canned answer.
+        setattr(client._pool.transport, "send", send)  # noqa: B010
+        for _ in range(1_000):  # warm up: the probe, caches
+            await client.request("GET", "/entities")
+        if profiler is not None:
+            profiler.enable()
+        cpu = time.process_time()
+        for _ in range(STUB_REQUESTS):
+            await client.request("GET", "/entities")
+        cpu = time.process_time() - cpu
+        if profiler is not None:
+            profiler.disable()
+    return cpu / STUB_REQUESTS * 1e6
+
+
+def short(filename: str, line: int, func: str) -> str:
+    for marker in ("site-packages/", "/work/main/", "/lib/python3.11/", "/lib/python3"):
         filename = filename.split(marker)[-1]
     return f"{filename}:{line} {func}" if line else func
 
 
-async def profiled(url: str, name: str) -> tuple[pstats.Stats, float]:
-    """Profile `name` at 100 tasks for PROFILED_SECONDS; its stats and requests done."""
+def profile_report() -> None:
+    """The SDK path alone: CPU µs/request, then the functions that take it (cProfile)."""
+    plain_micros = median([asyncio.run(stub_run(None)) for _ in range(3)])
     profiler = cProfile.Profile()
-    if name == "gu1-async":
-        async with gu1_client(url) as client:
-
-            async def gu1_request() -> object:
-                return await client.request("GET", "/entities")
-
-            rps, _ = await measure(gu1_request, 100, PROFILED_SECONDS, profiler)
-    else:
-        headers = {"Authorization": f"Bearer {KEY}", "Accept": "application/json"}
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
-
-            async def plain_request() -> object:
-                async with session.get(f"{url}/entities", headers=headers) as response:
-                    response.raise_for_status()
-                    return await response.json()
-
-            rps, _ = await measure(plain_request, 100, PROFILED_SECONDS, profiler)
-    return pstats.Stats(profiler), rps * PROFILED_SECONDS
-
-
-def profile_report(url: str) -> None:
-    """Where gu1-async's extra CPU goes: µs/request by package, then by function."""
-    own: dict[str, dict[Where, float]] = {}
-    calls: dict[str, dict[Where, float]] = {}
-    for name in CLIENTS:
-        stats, requests = asyncio.run(profiled(url, name))
-        entries = stats.stats.items()  # type: ignore[attr-defined]
-        own[name] = {where: entry[2] / requests * 1e6 for where, entry in entries}
-        calls[name] = {where: entry[1] / requests for where, entry in entries}
-    plain, gu1 = own["plain aiohttp"], own["gu1-async"]
-    extra = sum(gu1.values()) - sum(plain.values())
-
-    by_package: dict[str, list[float]] = {}
-    for client, table in ((0, plain), (1, gu1)):
-        for where, micros in table.items():
-            by_package.setdefault(package_of(where[0]), [0.0, 0.0])[client] += micros
-    print(f"cProfile at 100 tasks, {PROFILED_SECONDS:g} s each; profiling inflates all figures,")
-    print(f"the shares are what matter. gu1-async's extra own time: {extra:.0f} µs/request.")
-    print_table(
-        ["package (own time)", "plain µs/req", "gu1 µs/req", "extra", "share of extra"],
-        [
-            [name, f"{p:.1f}", f"{g:.1f}", f"{g - p:+.1f}", f"{(g - p) / extra:.1%}"]
-            for name, (p, g) in sorted(by_package.items(), key=lambda kv: kv[1][0] - kv[1][1])
-            if abs(g - p) >= 0.5
-        ],
+    profiled_micros = asyncio.run(stub_run(profiler))
+    stats = pstats.Stats(profiler)
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    total = sum(entry[2] for _, entry in entries)
+    print(
+        f"gu1-async's own path, transport stubbed (no network): {plain_micros:.1f} CPU µs/request "
+        f"({profiled_micros:.0f} under cProfile). Where it goes (own time, cProfile):"
     )
-    deltas = sorted(((gu1[w] - plain.get(w, 0.0), w) for w in gu1), reverse=True)
-    print()
+    top = sorted(entries, key=lambda item: -item[1][2])[:25]
     print_table(
-        ["function (own time)", "extra µs/req", "share of extra", "gu1 calls/req", "plain"],
+        ["function (file:line)", "share", "µs/req*", "calls/req"],
         [
             [
-                short(where),
-                f"{delta:+.1f}",
-                f"{delta / extra:.1%}",
-                f"{calls['gu1-async'][where]:.1f}",
-                f"{calls['plain aiohttp'].get(where, 0.0):.1f}",
+                short(*where),
+                f"{entry[2] / total:.1%}",
+                f"{entry[2] / total * plain_micros:.1f}",
+                f"{entry[1] / STUB_REQUESTS:.1f}",
             ]
-            for delta, where in deltas[:30]
+            for where, entry in top
         ],
+    )
+    print("* share x the unprofiled µs/request")
+    print()
+    cumulative = sorted(entries, key=lambda item: -item[1][3])
+    print_table(
+        ["cumulative (file:line)", "share", "µs/req*"],
+        [
+            [short(*where), f"{entry[3] / total:.1%}", f"{entry[3] / total * plain_micros:.1f}"]
+            for where, entry in cumulative
+            if "gu1_async" in where[0] or "tenacity" in where[0] or "email" in where[0]
+        ][:25],
     )
 
 
@@ -310,7 +304,7 @@ def main() -> None:
         )
         if args.profile:
             print()
-            profile_report(url)
+            profile_report()
     finally:
         server.terminate()
         server.join()

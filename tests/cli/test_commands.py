@@ -269,3 +269,11 @@ async def test_a_second_sigint_aborts_and_leaves_a_consistent_checkpoint(
     assert 0 <= successes(server) - ROWS <= CONCURRENCY
     stored = stored_external_ids(server)
     assert len(stored) == len(set(stored)) == ROWS
+
+
+async def test_demo_paces_a_free_plan_without_a_429(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GU1_")}
+    result = await gu1(tmp_path, env, "demo", "--entities", "250", "--no-progress")
+    assert result.code == 0, result.stderr
+    assert "250 succeeded, 0 failed" in result.stdout
+    assert "server saw 250 requests, 0 answered 429; 250 entities stored" in result.stdout

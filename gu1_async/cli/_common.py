@@ -25,7 +25,6 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "KeySource",
     "async_command",
-    "fail",
     "gu1_options",
     "load_key",
     "make_client",
@@ -134,12 +133,6 @@ def make_client(
         )
     except Gu1Error as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
-
-
-def fail(exc: BaseException, code: int = EXIT_FAILED) -> None:
-    """Report `exc` by class name and message on stderr, then exit with `code`."""
-    click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-    raise SystemExit(code)
 
 
 def async_command(fn: Callable[..., Any]) -> Callable[..., Any]:

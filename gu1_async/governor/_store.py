@@ -182,10 +182,14 @@ class MemoryStore:
         for w in windows:
             if now >= w.reset_at:
                 roll(w, now)
-            room = w.left - w.in_flight
+            room = w.left
             if not (w.confirmed or w.anchored):
                 # Edges unknown (no header placed them): also held to a sliding period.
-                room = min(room, w.limit - sent_recently(w, now) - w.in_flight)
+                if now >= w.ring_next:
+                    sent_recently(w, now)
+                if w.limit - w.ring_total < room:
+                    room = w.limit - w.ring_total
+            room -= w.in_flight
             if reserved:
                 room -= w.cut
             if room <= 0 or (w.in_flight and not (w.confirmed or w.blind_ok)):

@@ -70,6 +70,7 @@ class WindowState:
         "reset_at",
         "ring",
         "ring_at",
+        "ring_next",
         "ring_total",
         "slice",
     )
@@ -95,6 +96,7 @@ class WindowState:
         self.slice = period / SLOTS
         self.ring = [0] * (SLOTS + 1)
         self.ring_at = math.floor(now / self.slice)
+        self.ring_next = (self.ring_at + 1) * self.slice  # when the ring must move on
         self.ring_total = 0
 
     def set_limit(self, limit: int) -> None:
@@ -200,6 +202,7 @@ def _slide(w: WindowState, now: float) -> None:
             w.ring_total -= ring[k % size]
             ring[k % size] = 0
     w.ring_at = at
+    w.ring_next = (at + 1) * w.slice
 
 
 def record_sent(w: WindowState, now: float) -> None:
@@ -211,7 +214,8 @@ def record_sent(w: WindowState, now: float) -> None:
 
 def sent_recently(w: WindowState, now: float) -> int:
     """Requests sent within the last period (rounded up to whole slices)."""
-    _slide(w, now)
+    if now >= w.ring_next:
+        _slide(w, now)
     return w.ring_total
 
 

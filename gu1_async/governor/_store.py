@@ -37,12 +37,16 @@ class GovernorStore(Protocol):
     **Model.** One record per quota window (the plan's quotas, shortest period first):
     `limit`, `period`, `left` (requests the server still counts in this window, as far as
     known), `in_flight` (tokens taken and not yet returned), `reset_at`, `confirmed` (a
-    header described the current window), `blind_ok` (its probe ended without describing
-    it, so the seeded budget may be spent), `probing` (a probe is in flight) and
-    `from_header` (`limit` came from a header). Plus one `pause_until`. The rules for each
-    record are the pure functions in `gu1_async.governor._window` (`roll`, `available`,
-    `observe`, `spend_unseen`, `end_probe`, `estimate_wait`); a remote store ports them
-    (e.g. to one Lua script per operation) and must give the same answers.
+    header described the current window), `anchored` (a header placed `reset_at` on the
+    server's grid), `blind_ok` (its probe was answered about another window, so the
+    seeded budget may be spent), `probing` (a probe is in flight), `identified` (`limit`
+    came from a header) and a sliding count of sent requests (`ring`: sends per 1/32 of a
+    period, which holds an unconfirmed, unanchored window to `limit` per sliding period).
+    Plus one `pause_until`. The rules for each record are the pure functions in
+    `gu1_async.governor._window` (`roll`, `available`, `observe`, `spend_unseen`,
+    `record_sent`, `sent_recently`, `end_probe`, `estimate_wait`) and `match` below; a
+    remote store ports them (e.g. to one Lua script per operation) and must give the same
+    answers. `MemoryStore` is the reference implementation.
 
     **Time.** `now` is the governor's monotonic clock. A local store uses it; a remote store
     shared by several hosts should ignore it and use its own clock (Redis `TIME`). Every
@@ -90,8 +94,9 @@ class GovernorStore(Protocol):
     def end(self, now: float, sent: bool, observation: Observation | None) -> None:
         """Return a token taken by `take`: the permit ended.
 
-        `sent=False`: never sent, a full refund (`in_flight -= 1` only). `sent=True` with
-        no observation: the server may have counted it, so every window spends one
+        `sent=False`: never sent, a full refund (`in_flight -= 1` only). `sent=True`:
+        every window records the send in its sliding count (`record_sent`); with no
+        observation the server may have counted it, so every window spends one
         (`spend_unseen`). With an observation: the window it describes (see `match`) is
         updated by `observe` (spending one instead if `observe` found it too stale); the
         others spend one. A window that was `probing` ends its probe (`end_probe`,

@@ -41,9 +41,8 @@ def _masked(secret: str) -> str:
 class ApiKey:
     """A gu1 API key; its secret never appears in repr, str or any error.
 
-    Args:
-        secret: the key exactly as the dashboard showed it (`gk_<env>_<suffix>`; older
-            `sk_live_`/`sk_test_` keys and other opaque strings are accepted too).
+    Construct it from the key exactly as the dashboard showed it (`gk_<env>_<suffix>`;
+    older `sk_live_`/`sk_test_` keys and other opaque strings are accepted too).
 
     Raises:
         InvalidApiKeyFormatError: the key is empty or contains whitespace.

@@ -204,25 +204,34 @@ class ServerClock:
 
     `Date` has one-second resolution, so one reading says only that the server's clock was
     in `[date, date + 1)` when it answered. Each response therefore bounds the offset
-    `local - server` from above by `local_received - date`; the smallest bound of recent
-    responses is kept. Using that bound, the estimated server time lags the true one by at
-    most network latency plus the unresolved fraction, so waits come out slightly long,
-    never short — which is the safe side for a quota. Old readings age out, so a clock
-    that jumps is followed.
+    `local - server` from above by `local_received - date`; the smallest bound seen in the
+    last `horizon` seconds is kept. A response that arrives just after the server's second
+    ticks over gives a bound within network latency of the truth, so after a second or so
+    of traffic the estimate is tight — and it errs only towards waiting slightly long,
+    never short, which is the safe side for a quota. Old readings age out, so a clock that
+    jumps is followed.
     """
 
-    def __init__(self, history: int = 64) -> None:
-        self._bounds: deque[float] = deque(maxlen=history)
+    def __init__(self, horizon: float = 300.0) -> None:
+        self._horizon = horizon
+        # (received_wall, bound) with increasing bounds: a sliding-window minimum.
+        self._bounds: deque[tuple[float, float]] = deque()
 
     def update(self, date: dt.datetime | None, received_wall: float) -> None:
         """Record one response's `Date` and the local wall time it arrived."""
-        if date is not None:
-            self._bounds.append(received_wall - date.timestamp())
+        if date is None:
+            return
+        bound = received_wall - date.timestamp()
+        while self._bounds and self._bounds[-1][1] >= bound:
+            self._bounds.pop()  # never again the minimum: a newer, smaller bound exists
+        self._bounds.append((received_wall, bound))
+        while self._bounds[0][0] < received_wall - self._horizon:
+            self._bounds.popleft()
 
     @property
     def offset(self) -> float | None:
         """Upper bound of `local - server` seconds, or None before any `Date`."""
-        return min(self._bounds) if self._bounds else None
+        return self._bounds[0][1] if self._bounds else None
 
     def seconds_until(self, when: dt.datetime, now_wall: float) -> float:
         """Seconds from local wall time `now_wall` until the server's clock reads `when`."""

@@ -33,7 +33,7 @@ FailureKind = Literal["rate_limit", "transient"]
 class RetryPolicy:
     """How a request is retried.
 
-    Args:
+    Attributes:
         max_retries: retries after transient failures (connection, timeout, 502/503/504).
         max_rate_limit_retries: retries after a 429 (each waits for the governor's pause).
         backoff_base: first transient backoff ceiling, seconds; doubles per retry.

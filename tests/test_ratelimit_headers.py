@@ -129,3 +129,23 @@ def test_server_clock_without_dates_uses_local_time() -> None:
     assert clock.offset is None
     reset = dt.datetime.fromtimestamp(1_800_000_030.0, tz=UTC)
     assert clock.seconds_until(reset, 1_800_000_000.0) == 30.0
+
+
+def test_server_clock_tightens_across_second_boundaries_and_forgets_old_readings() -> None:
+    offset = 7.0
+    clock = ServerClock(horizon=10.0)
+    # Many responses inside one server second: the bound is only as good as that phase.
+    for i in range(100):
+        local = 1_800_000_000.6 + i * 0.001
+        clock.update(dt.datetime.fromtimestamp(int(local - offset), tz=UTC), local)
+    assert clock.offset is not None
+    assert clock.offset > offset + 0.5
+    # One response just after the server's second ticks over pins it down.
+    local = 1_800_000_001.0 + 0.002
+    clock.update(dt.datetime.fromtimestamp(int(local - offset), tz=UTC), local)
+    assert offset <= clock.offset < offset + 0.01
+    # The server clock jumps 5 s ahead; once the good old reading ages out, it is followed.
+    for step in range(40):
+        local = 1_800_000_002.0 + step * 0.5
+        clock.update(dt.datetime.fromtimestamp(int(local - offset + 5), tz=UTC), local)
+    assert offset - 5 <= clock.offset < offset - 5 + 0.51

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ class KycStore:
         self._state = state
         self.by_id: dict[str, dict[str, Any]] = {}
         self._script: dict[str, tuple[float, str]] = {}  # id -> (created real time, outcome)
+        self._timers: list[asyncio.TimerHandle] = []
 
     def create(self, entity: dict[str, Any], body: dict[str, Any], now: float) -> dict[str, Any]:
         """Start a session for a person entity; it becomes the entity's current one."""
@@ -87,8 +89,26 @@ class KycStore:
         outcome = SANDBOX_OUTCOMES.get(normalize_tax_id(entity.get("taxId") or ""))
         if outcome is not None:
             self._script[validation["id"]] = (now, outcome)
+            self._schedule_ticks()
         self._emit(validation, "created")
         return validation
+
+    def _schedule_ticks(self) -> None:
+        """Advance scripted sessions on time too, not only when a request arrives, so a
+        client that waits for webhooks alone (as gu1 recommends) sees the outcome."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        for api_seconds in (IN_PROGRESS_AFTER, OUTCOME_AFTER):
+            delay = api_seconds / self._state.time_scale + 0.001
+            self._timers.append(loop.call_later(delay, self._state.tick))
+
+    def close(self) -> None:
+        """Cancel pending timeline timers (the server is stopping)."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
 
     def fetch(self, org: str, validation_id: str) -> dict[str, Any]:
         """The validation, or a 404 (also for another organization's)."""
@@ -114,6 +134,10 @@ class KycStore:
     def complete(self, validation_id: str, status: str | None, now: float) -> dict[str, Any]:
         """Jump a session to `status` (default: its sandbox outcome, else approved)."""
         validation = self.by_id[validation_id]
+        if validation["status"] in FINAL:
+            raise ValueError(f"validation {validation_id} is already {validation['status']}")
+        if status == "pending":
+            raise ValueError("a session cannot move back to pending")
         scripted = self._script.pop(validation_id, None)
         target = status or (scripted[1] if scripted else "approved")
         if target not in OPEN | FINAL:
@@ -208,8 +232,9 @@ async def _decide(request: web.Request, status: str, allowed_from: frozenset[str
     validation = state.kyc.fetch(key.organization_id, request.match_info["id"])
     if validation["status"] not in allowed_from:
         bad_request(f"validation is {validation['status']}", code="INVALID_STATUS")
-    state.kyc.set_status(validation, status, state.now())
+    # The reason goes in first, so the webhook that set_status sends carries it.
     validation["metadata"] = {**validation["metadata"], "reason": body["reason"]}
+    state.kyc.set_status(validation, status, state.now())
     return json_response(validation)
 
 

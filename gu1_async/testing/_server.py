@@ -243,6 +243,7 @@ class FakeGu1Server:
 
     async def close(self) -> None:
         """Finish webhook deliveries and stop serving (idempotent)."""
+        self._state.kyc.close()
         await self._state.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()

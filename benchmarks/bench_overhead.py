@@ -11,8 +11,9 @@ client's CPU can be measured alone with `time.process_time()`. In the client pro
   request still goes through it, the retry policy, header parsing and `observe()`.
 
 Each (client, concurrency) pair runs several rounds, interleaved, and the median is
-reported: requests/s and client CPU microseconds per request. `--profile` then runs
-gu1-async at 100 tasks under cProfile and prints the functions that take the time.
+reported: requests/s and client CPU microseconds per request. `--profile` then measures
+the SDK's own path alone (the transport swapped for a canned answer, so no socket noise):
+CPU µs per `client.request()`, and cProfile's own and cumulative time by file:line.
 
 Run:  .venv/bin/python benchmarks/bench_overhead.py [--rounds 5] [--seconds 2] [--profile]
 """

@@ -45,8 +45,8 @@ local function cut_of(w)
 end
 
 local function roll(w)
-  if now + EPS < w.rs then return end
-  local missed = math.floor((now + EPS - w.rs) / w.T) + 1
+  if now < w.rs then return end
+  local missed = math.floor((now - w.rs) / w.T) + 1
   w.rs = w.rs + missed * w.T
   w.left = w.l
   w.cf = false
@@ -69,7 +69,8 @@ local function observe(w, remaining, reset_after)
     if w.cf then w.left = math.min(w.left, remaining) end
     return w.cf
   end
-  local observed = now + reset_after
+  -- A microsecond late (RESET_MARGIN): rounding must never refill before the server does.
+  local observed = now + reset_after + 0.000001
   local same = math.abs(observed - w.rs) < w.T / 2
   if not w.cf then
     if same then w.left = math.min(w.left, remaining) else w.left = remaining end

@@ -236,14 +236,14 @@ def short(filename: str, line: int, func: str) -> str:
 
 def profile_report() -> None:
     """The SDK path alone: CPU µs/request, then the functions that take it (cProfile)."""
-    plain_micros = median([asyncio.run(stub_run(None)) for _ in range(3)])
+    unprofiled = median([asyncio.run(stub_run(None)) for _ in range(3)])
     profiler = cProfile.Profile()
     profiled_micros = asyncio.run(stub_run(profiler))
     stats = pstats.Stats(profiler)
     entries = stats.stats.items()  # type: ignore[attr-defined]
     total = sum(entry[2] for _, entry in entries)
     print(
-        f"gu1-async's own path, transport stubbed (no network): {plain_micros:.1f} CPU µs/request "
+        f"gu1-async's own path, transport stubbed (no network): {unprofiled:.1f} CPU µs/request "
         f"({profiled_micros:.0f} under cProfile). Where it goes (own time, cProfile):"
     )
     top = sorted(entries, key=lambda item: -item[1][2])[:25]
@@ -253,7 +253,7 @@ def profile_report() -> None:
             [
                 short(*where),
                 f"{entry[2] / total:.1%}",
-                f"{entry[2] / total * plain_micros:.1f}",
+                f"{entry[2] / total * unprofiled:.1f}",
                 f"{entry[1] / STUB_REQUESTS:.1f}",
             ]
             for where, entry in top
@@ -265,7 +265,7 @@ def profile_report() -> None:
     print_table(
         ["cumulative (file:line)", "share", "µs/req*"],
         [
-            [short(*where), f"{entry[3] / total:.1%}", f"{entry[3] / total * plain_micros:.1f}"]
+            [short(*where), f"{entry[3] / total:.1%}", f"{entry[3] / total * unprofiled:.1f}"]
             for where, entry in cumulative
             if "gu1_async" in where[0] or "tenacity" in where[0] or "email" in where[0]
         ][:25],
@@ -276,7 +276,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="gu1-async overhead over plain aiohttp")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per client and level")
     parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per round")
-    parser.add_argument("--profile", action="store_true", help="also cProfile gu1 at 100")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also time and cProfile the SDK path, transport stubbed",
+    )
     args = parser.parse_args()
 
     context = multiprocessing.get_context("spawn")

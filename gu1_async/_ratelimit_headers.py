@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import math
 import re
 from collections import deque
@@ -104,12 +105,20 @@ def parse_rate_limit_headers(
         return RateLimitSnapshot(received_at=received_at)
 
 
+_WANTED = frozenset(
+    {"date", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"}
+)
+
+
 def _lower_keys(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The headers this module reads, by lower-cased name (first value wins)."""
     items = headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for key, value in items:
         if isinstance(key, str) and isinstance(value, str):
-            out.setdefault(key.strip().lower(), value.strip())
+            name = key.strip().lower()
+            if name in _WANTED and name not in out:
+                out[name] = value.strip()
     return out
 
 
@@ -154,6 +163,9 @@ def _epoch(seconds: float, anchor: dt.datetime | None) -> dt.datetime | None:
     return _plausible(when, anchor)
 
 
+# Date and Reset repeat across responses (they change once a second or once a window), so
+# parsing each distinct string once removes most of the per-response cost.
+@functools.lru_cache(maxsize=256)
 def _iso8601(raw: str) -> dt.datetime | None:
     match = _ISO.match(raw)
     if not match:
@@ -175,8 +187,11 @@ def _iso8601(raw: str) -> dt.datetime | None:
 
 
 def _http_date(raw: str | None) -> dt.datetime | None:
-    if not raw:
-        return None
+    return _parse_http_date(raw) if raw else None
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_http_date(raw: str) -> dt.datetime | None:
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError, OverflowError):

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from ._auth import ApiKey
 from ._clock import Clock
-from ._errors import APIConnectionError, APIResponseError, ConfigurationError
+from ._errors import APIConnectionError, APIResponseError, ConfigurationError, Gu1Error
 from ._ratelimit_headers import RateLimitSnapshot, ServerClock, parse_rate_limit_headers
 from ._response import InvalidJSONBody, decode_json, error_from_response
-from ._retry import RetryBudget, RetryPolicy, build_retrying
+from ._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
 from ._transport import AiohttpTransport, RawRequest, RawResponse
 from ._types import JSON, FormFields, Params, Priority, Timeout
 from .governor import Governor, Observation
@@ -66,7 +66,9 @@ class HttpRequester:
         self._retry = retry
         self._retry_budget = retry_budget
         self._default_headers = dict(default_headers)
-        self._timeout = timeout
+        # A view whose timeout differs from the pool's passes it on every request; the
+        # pool's own timeout is already the session default.
+        self._timeout = timeout if timeout != transport.default_timeout else None
         self._priority = priority
         self._max_wait = max_wait
         self._server_clock = server_clock
@@ -93,6 +95,8 @@ class HttpRequester:
         headers = {**self._default_headers, **(options.get("extra_headers") or {})}
         # Set last, so that no extra header can replace the key or leak another one.
         headers.update(self._api_key.authorization_header())
+        # Only a per-call timeout is passed down: the session already applies the client's,
+        # and building a ClientTimeout for every request costs measurable CPU.
         timeout = Timeout.coerce(options.get("timeout")) or self._timeout
         raw = RawRequest(method, self._base_url + path, headers, params, json, files, timeout)
         priority = options.get("priority", self._priority)
@@ -100,12 +104,23 @@ class HttpRequester:
         if operation is not None:
             self._on_operation(operation)
 
-        retrying = build_retrying(
-            self._retry, method=method, budget=self._retry_budget, sleep=self._clock.sleep
-        )
-        async for attempt in retrying:
-            with attempt:
-                result = await self._attempt(raw, path, priority, max_wait)
+        try:
+            result = await self._attempt(raw, path, priority, max_wait)
+        except Gu1Error as exc:
+            if classify(exc, method) is None:
+                raise
+
+            async def again() -> Any:
+                return await self._attempt(raw, path, priority, max_wait)
+
+            result = await retry_failed_request(
+                self._retry,
+                exc,
+                again,
+                method=method,
+                budget=self._retry_budget,
+                sleep=self._clock.sleep,
+            )
         if self._retry_budget is not None:
             self._retry_budget.on_success()
         return result

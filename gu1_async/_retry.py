@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Literal, TypeVar
 
 import attrs
 import tenacity
 
 from ._errors import APIConnectionError, APITimeoutError, RateLimitError, ServerError
 
-__all__ = ["RetryBudget", "RetryPolicy", "build_retrying", "classify"]
+__all__ = ["RetryBudget", "RetryPolicy", "classify", "retry_failed_request"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
 FailureKind = Literal["rate_limit", "transient"]
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -91,46 +92,75 @@ def classify(exc: BaseException, method: str) -> FailureKind | None:
     return None
 
 
-def build_retrying(
+class _RetryState:
+    """The counters of one logical request's retries (per request, never shared)."""
+
+    def __init__(self, policy: RetryPolicy, method: str, budget: RetryBudget | None) -> None:
+        self._policy = policy
+        self._method = method
+        self._budget = budget
+        self._counts: dict[FailureKind, int] = {"rate_limit": 0, "transient": 0}
+        self._limits: dict[FailureKind, int] = {
+            "rate_limit": policy.max_rate_limit_retries,
+            "transient": policy.max_retries,
+        }
+
+    def should_retry(self, exc: BaseException) -> bool:
+        kind = classify(exc, self._method)
+        if kind is None or self._counts[kind] >= self._limits[kind]:
+            return False
+        if (
+            kind == "transient"
+            and self._budget is not None
+            and not self._budget.try_spend(timeout=isinstance(exc, APITimeoutError))
+        ):
+            return False
+        self._counts[kind] += 1
+        return True
+
+    def backoff(self, exc: BaseException | None) -> float:
+        if exc is None or classify(exc, self._method) != "transient":
+            return 0.0  # a 429's wait is the governor's shared pause, taken on re-acquire
+        policy = self._policy
+        ceiling = min(
+            policy.backoff_max, policy.backoff_base * 2 ** (self._counts["transient"] - 1)
+        )
+        return _JITTER.uniform(0.0, ceiling)  # full jitter (AWS architecture blog)
+
+
+# One generator for every request: seeding a new one from the OS costs more than the
+# whole rest of a retry decision.
+_JITTER = random.Random()
+
+
+async def retry_failed_request(
     policy: RetryPolicy,
+    first_failure: BaseException,
+    attempt: Callable[[], Awaitable[T]],
     *,
     method: str,
     budget: RetryBudget | None,
     sleep: Callable[[float], Awaitable[None]],
-    rng: random.Random | None = None,
-) -> tenacity.AsyncRetrying:
-    """A fresh `AsyncRetrying` for one logical request (its counters are per request)."""
-    counts: dict[FailureKind, int] = {"rate_limit": 0, "transient": 0}
-    limits: dict[FailureKind, int] = {
-        "rate_limit": policy.max_rate_limit_retries,
-        "transient": policy.max_retries,
-    }
-    jitter = rng or random.Random()
+) -> T:
+    """Retry a request whose first attempt failed with `first_failure`, or re-raise it.
 
-    def should_retry(exc: BaseException) -> bool:
-        kind = classify(exc, method)
-        if kind is None or counts[kind] >= limits[kind]:
-            return False
-        if (
-            kind == "transient"
-            and budget is not None
-            and not budget.try_spend(timeout=isinstance(exc, APITimeoutError))
-        ):
-            return False
-        counts[kind] += 1
-        return True
+    The first attempt runs outside tenacity: most requests succeed at once, and building
+    a retry loop for them was most of the SDK's per-request overhead.
+    """
+    state = _RetryState(policy, method, budget)
+    if not state.should_retry(first_failure):
+        raise first_failure
+    await sleep(state.backoff(first_failure))
 
-    def wait(state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if exc is None or classify(exc, method) != "transient":
-            return 0.0  # a 429's wait is the governor's shared pause, taken on re-acquire
-        ceiling = min(policy.backoff_max, policy.backoff_base * 2 ** (counts["transient"] - 1))
-        return jitter.uniform(0.0, ceiling)  # full jitter (AWS architecture blog)
+    def wait(retry_state: tenacity.RetryCallState) -> float:
+        outcome = retry_state.outcome
+        return state.backoff(outcome.exception() if outcome else None)
 
-    return tenacity.AsyncRetrying(
-        retry=tenacity.retry_if_exception(should_retry),
+    retrying = tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception(state.should_retry),
         wait=wait,
         stop=tenacity.stop_never,  # should_retry enforces the per-kind limits
         sleep=sleep,
         reraise=True,
     )
+    return await retrying(attempt)

@@ -63,6 +63,11 @@ class AiohttpTransport:
         self._closed = False
 
     @property
+    def default_timeout(self) -> Timeout:
+        """The timeout every request gets unless it passes its own."""
+        return self._timeout
+
+    @property
     def closed(self) -> bool:
         return self._closed
 
@@ -103,7 +108,7 @@ class AiohttpTransport:
                 body = await response.read()
                 return RawResponse(
                     status=response.status,
-                    headers=tuple((str(k), str(v)) for k, v in response.headers.items()),
+                    headers=tuple(response.headers.items()),
                     body=body,
                 )
         except aiohttp.ConnectionTimeoutError as exc:

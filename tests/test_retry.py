@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from gu1_async._errors import (
@@ -11,7 +9,7 @@ from gu1_async._errors import (
     RateLimitError,
     ServerError,
 )
-from gu1_async._retry import RetryBudget, RetryPolicy, build_retrying, classify
+from gu1_async._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
 
 
 def server_error(status: int) -> ServerError:
@@ -54,6 +52,7 @@ async def run(
     method: str = "GET",
     budget: RetryBudget | None = None,
 ) -> tuple[list[float], int]:
+    """Drive a request that fails with `failures` in turn, as the requester does."""
     sleeps: list[float] = []
     calls = 0
 
@@ -67,12 +66,10 @@ async def run(
             raise failures.pop(0)
         return "ok"
 
-    retrying = build_retrying(
-        policy, method=method, budget=budget, sleep=sleep, rng=random.Random(1)
-    )
-    async for att in retrying:
-        with att:
-            await attempt()
+    try:
+        await attempt()
+    except Exception as exc:
+        await retry_failed_request(policy, exc, attempt, method=method, budget=budget, sleep=sleep)
     return sleeps, calls
 
 

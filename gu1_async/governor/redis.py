@@ -20,10 +20,11 @@ only when a store is built).
 from __future__ import annotations
 
 import asyncio
-import json
+import hashlib
 import logging
 import math
 import secrets
+import struct
 from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,7 +34,7 @@ from ._observation import Observation
 from ._quota import Quota
 from ._stats import WindowStats
 from ._store import MemoryStore
-from ._window import WindowState, available, roll
+from ._window import SLOTS, WindowState, available, roll
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -47,6 +48,10 @@ _log = logging.getLogger("gu1_async.governor.redis")
 
 OnStoreError = Literal["raise", "local"]
 
+_OPERATIONS = ("take", "estimate", "end", "record", "pause")
+_NOPLAN = -1
+"""A script's first reply item when the state is missing and no plan came with the call."""
+
 
 def _script_source(operation: str) -> str:
     lua = resources.files(__package__).joinpath("_lua")
@@ -57,14 +62,11 @@ def _script_source(operation: str) -> str:
 
 
 class _Scripts:
-    """The five scripts, registered once per Redis client (redis-py re-loads on NOSCRIPT)."""
+    """The five scripts and their SHA1s, loaded into Redis on first `NOSCRIPT`."""
 
-    def __init__(self, client: Redis) -> None:
-        self.take = client.register_script(_script_source("take"))
-        self.estimate = client.register_script(_script_source("estimate"))
-        self.end = client.register_script(_script_source("end"))
-        self.record = client.register_script(_script_source("record"))
-        self.pause = client.register_script(_script_source("pause"))
+    def __init__(self) -> None:
+        self.source = {op: _script_source(op) for op in _OPERATIONS}
+        self.sha = {op: hashlib.sha1(src.encode()).hexdigest() for op, src in self.source.items()}
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
@@ -142,19 +144,24 @@ class RedisStore:
             socket_timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
             self._timeout = None if socket_timeout else 1.0
         self._errors = _redis_errors()
-        self._scripts = _Scripts(client)
+        self._scripts = _Scripts()
         self._owns_client = False
-        self._keys = [f"{KEY_PREFIX}{namespace}:state"]
+        self._key = f"{KEY_PREFIX}{namespace}:state"
         # Each store is one worker: its in-flight tokens are leased under this id.
         self._worker = secrets.token_hex(8)
-        self._args: list[str] = []
+        self._lease_arg = repr(float(lease))
+        self._plan: list[str] = []  # "n reserve limit period ...": sent after a NOPLAN
         self._full_limits: tuple[int, ...] = ()
         self._local_limits: tuple[int, ...] = ()
         self._fallback = MemoryStore()
         self._degraded = False
         self._next_probe = -math.inf
         self._local_out = 0  # tokens taken from the fallback and not yet ended
-        self._last: tuple[float, float, Any] | None = None  # (local now, redis now, state)
+        # The last answer: (local now, Redis now, the state as stored); decoded on demand.
+        self._last: tuple[float, float, bytes] | None = None
+        self._test_time_base: int | None = None
+        """TEST ONLY: when set, every script runs at `base + now` microseconds instead of
+        Redis `TIME` (see `_lua/prelude.lua`, ARGV[2]); never set in production."""
 
     @classmethod
     def from_url(
@@ -226,8 +233,8 @@ class RedisStore:
 
     @property
     def key(self) -> str:
-        """The Redis key holding the state."""
-        return self._keys[0]
+        """The Redis key holding the state (a hash)."""
+        return self._key
 
     @property
     def degraded(self) -> bool:
@@ -243,13 +250,12 @@ class RedisStore:
 
     def configure(self, quotas: Sequence[Quota], reserve: float, now: float) -> None:
         """Remember the plan; Redis creates the windows on first use (and after a restart)."""
-        if self._args:
+        if self._plan:
             return
         self._full_limits = tuple(q.limit for q in quotas)
-        self._args = [self._worker, repr(self._lease), repr(self._recheck), repr(reserve)]
-        self._args.append(str(len(quotas)))
+        self._plan = [str(len(quotas)), repr(float(reserve))]
         for q in quotas:
-            self._args += [str(q.limit), repr(q.period)]
+            self._plan += [str(q.limit), repr(float(q.period))]
         share = [Quota(max(1, int(q.limit * self._local_share)), q.period) for q in quotas]
         self._local_limits = tuple(q.limit for q in share)
         self._fallback.configure(share, reserve, now)
@@ -258,26 +264,20 @@ class RedisStore:
         """The windows as of the last Redis answer, aged to `now` (no I/O)."""
         if self._degraded or self._last is None:
             return self._fallback.windows(now)
-        seen_at, redis_now, state = self._last
+        seen_at, redis_now, _raw = self._last
         at = redis_now + max(0.0, now - seen_at)
         stats = []
-        for w in state["w"]:
-            window = WindowState(int(w["l"]), float(w["T"]), float(w["r"]), 0.0)
-            window.left = int(w["left"])
-            window.in_flight = int(state["n"])
-            window.reset_at = float(w["rs"])
-            window.confirmed = bool(w["cf"])
-            window.blind_ok = bool(w["bo"])
-            roll(window, at)
+        for w in self._state().windows:
+            roll(w, at)
             stats.append(
                 WindowStats(
-                    limit=window.limit,
-                    period=window.period,
-                    available=max(0, available(window, 0)),
-                    in_flight=window.in_flight,
-                    reset_in=max(0.0, window.reset_at - at),
-                    confirmed=window.confirmed,
-                    from_header=bool(w["id"]),
+                    limit=w.limit,
+                    period=w.period,
+                    available=max(0, available(w, 0, at)),
+                    in_flight=w.in_flight,
+                    reset_in=max(0.0, w.reset_at - at),
+                    confirmed=w.confirmed,
+                    from_header=w.identified,
                 )
             )
         return tuple(stats)
@@ -286,8 +286,8 @@ class RedisStore:
         """Seconds left in the shared pause, as of the last Redis answer."""
         if self._degraded or self._last is None:
             return self._fallback.paused_for(now)
-        seen_at, redis_now, state = self._last
-        return max(0.0, float(state["p"]) - redis_now - max(0.0, now - seen_at))
+        seen_at, redis_now, _raw = self._last
+        return max(0.0, self._state().pause_until - redis_now - max(0.0, now - seen_at))
 
     # The plain methods are for local stores only: the governor never calls them here.
     def take(self, now: float, reserved: bool) -> bool:
@@ -308,15 +308,18 @@ class RedisStore:
     # -- GovernorStore: one round trip each ----------------------------------------------
 
     async def atake(self, now: float, reserved: bool, ahead: int) -> tuple[bool, float]:
-        reply = await self._run(self._scripts.take, now, "1" if reserved else "0", str(ahead))
+        reply = await self._run("take", now, "1" if reserved else "0", str(ahead), self._lease_arg)
         if reply is None:
             granted, wait = await self._fallback.atake(now, reserved, ahead)
             self._local_out += granted
             return granted, wait
-        return reply[0] == 1, reply[1] / 1e6
+        if reply[0] == 1:
+            return True, 0.0
+        # 0: only a response (maybe another worker's) can free the room: look again soon.
+        return False, reply[1] / 1e6 or self._recheck
 
     async def aestimate(self, now: float, ahead: int, reserved: bool) -> float:
-        reply = await self._run(self._scripts.estimate, now, "1" if reserved else "0", str(ahead))
+        reply = await self._run("estimate", now, "1" if reserved else "0", str(ahead))
         if reply is None:
             return await self._fallback.aestimate(now, ahead, reserved)
         return float(reply[1] / 1e6)
@@ -331,7 +334,7 @@ class RedisStore:
         answered = "0" if obs is None else "1"
         limit, remaining, reset = (None, None, None) if obs is None else _window_of(obs)
         reply = await self._run(
-            self._scripts.end,
+            "end",
             now,
             "1" if sent else "0",
             answered,
@@ -344,46 +347,68 @@ class RedisStore:
 
     async def arecord(self, now: float, observation: Observation) -> None:
         limit, remaining, reset = _window_of(observation)
-        reply = await self._run(
-            self._scripts.record, now, _number(limit), _number(remaining), _number(reset)
-        )
+        reply = await self._run("record", now, _number(limit), _number(remaining), _number(reset))
         if reply is None:
             local = self._localize(observation)
             if local is not None:
                 await self._fallback.arecord(now, local)
 
     async def apause(self, now: float, seconds: float) -> bool:
-        reply = await self._run(self._scripts.pause, now, repr(float(seconds)))
+        reply = await self._run("pause", now, repr(float(seconds)))
         if reply is None:
             return await self._fallback.apause(now, seconds)
         return bool(reply[0] == 1)
 
     # -- internals ------------------------------------------------------------------------
 
-    async def _run(self, script: Any, now: float, *op_args: str) -> list[Any] | None:
+    async def _run(self, operation: str, now: float, *op_args: str) -> list[Any] | None:
         """Run one script; None when the local fallback must answer instead.
 
         Raises:
             GovernorStoreError: Redis failed and `on_store_error="raise"`.
         """
-        if not self._args:
+        if not self._plan:
             raise ConfigurationError("RedisStore.configure() was not called (use a Governor)")
         if self._degraded and now < self._next_probe:
             return None
-        call = script(keys=self._keys, args=[*self._args, *op_args])
+        clock = "" if self._test_time_base is None else str(self._test_time_base + round(now * 1e6))
         try:
-            if self._timeout is None:
-                reply: list[Any] = await call
-            else:
-                reply = await asyncio.wait_for(call, self._timeout)
+            reply = await self._call(operation, [self._worker, clock, "0", *op_args])
+            if reply[0] == _NOPLAN:  # no state yet (or it expired): create it
+                reply = await self._call(operation, [self._worker, clock, *self._plan, *op_args])
         except self._errors as exc:
             self._failed(now, exc)
             return None
         if self._degraded:
             self._degraded = False
             _log.warning("governor store: Redis answers again; %s rejoined", self._namespace)
-        self._last = (now, reply[2] / 1e6, _LazyState(reply[3]))
+        self._last = (now, reply[2] + reply[3] / 1e6, reply[4])
         return reply
+
+    async def _call(self, operation: str, args: list[str]) -> list[Any]:
+        """EVALSHA, loading the script on NOSCRIPT (first use, Redis restart, SCRIPT FLUSH)."""
+        from redis.client import NEVER_DECODE
+        from redis.exceptions import NoScriptError
+
+        client: Any = self._client  # redis-py's execute_command is untyped
+        sha = self._scripts.sha[operation]
+        # The state is binary: never decode it, whatever the client's decode_responses.
+        call = client.execute_command("EVALSHA", sha, 1, self._key, *args, **{NEVER_DECODE: 1})
+        try:
+            if self._timeout is None:
+                reply: list[Any] = await call
+            else:
+                reply = await asyncio.wait_for(call, self._timeout)
+        except NoScriptError:
+            load = client.execute_command("SCRIPT", "LOAD", self._scripts.source[operation])
+            again = client.execute_command("EVALSHA", sha, 1, self._key, *args, **{NEVER_DECODE: 1})
+            reply = await asyncio.wait_for(_chain(load, again), self._timeout)
+        return reply
+
+    def _state(self) -> _State:
+        """The last answer's state, decoded (stats only: a few microseconds)."""
+        assert self._last is not None
+        return _decode_state(self._last[2])
 
     def _failed(self, now: float, exc: BaseException) -> None:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -433,16 +458,53 @@ def _window_of(observation: Observation) -> tuple[int | None, int | None, float 
     return observation.limit, observation.remaining, observation.reset_after
 
 
-class _LazyState:
-    """The state JSON of the last answer, parsed only when stats ask for it."""
+async def _chain(first: Any, second: Any) -> Any:
+    await first
+    return await second
 
-    __slots__ = ("_parsed", "_raw")
 
-    def __init__(self, raw: str | bytes) -> None:
-        self._raw = raw
-        self._parsed: dict[str, Any] | None = None
+_HEAD = struct.Struct("<7d")
+_WINDOW = struct.Struct("<12d")
+_RING = struct.Struct(f"<{SLOTS + 1}d")
+_VERSION = 2
 
-    def __getitem__(self, name: str) -> Any:
-        if self._parsed is None:
-            self._parsed = json.loads(self._raw)
-        return self._parsed[name]
+
+class _State:
+    """The state as the scripts store it (`_lua/prelude.lua` describes the layout)."""
+
+    __slots__ = ("epoch", "in_flight", "pause_until", "windows")
+
+    def __init__(
+        self, epoch: float, pause_until: float, in_flight: int, windows: list[WindowState]
+    ) -> None:
+        self.epoch = epoch
+        self.pause_until = pause_until
+        self.in_flight = in_flight
+        self.windows = windows
+
+
+def _decode_state(raw: bytes) -> _State:
+    """Unpack the `s` field of a state hash into `WindowState`s (for stats and tests)."""
+    version, epoch, pause_until, in_flight, _sweep, _lmax, count = _HEAD.unpack_from(raw)
+    if version != _VERSION:
+        raise ValueError(f"unknown governor state version {version!r}")
+    pos = _HEAD.size
+    windows = []
+    for _ in range(int(count)):
+        limit, period, reserve, left, reset_at, *flags, ring_at, ring_total = _WINDOW.unpack_from(
+            raw, pos
+        )
+        pos += _WINDOW.size
+        w = WindowState(int(limit), period, reserve, 0.0)
+        w.left = int(left)
+        w.in_flight = int(in_flight)
+        w.reset_at = reset_at
+        w.confirmed, w.blind_ok, w.probing, w.identified, w.anchored = (f == 1 for f in flags)
+        w.ring_at = int(ring_at)
+        w.ring_next = (w.ring_at + 1) * w.slice
+        w.ring_total = int(ring_total)
+        if not w.anchored:
+            w.ring = [int(n) for n in _RING.unpack_from(raw, pos)]
+            pos += _RING.size
+        windows.append(w)
+    return _State(epoch, pause_until, int(in_flight), windows)

@@ -1,4 +1,5 @@
--- end: a permit ended (ARGV[A] sent, ARGV[A+1] answered, then limit, remaining, reset_after).
+-- end: a permit ended (MemoryStore.end). ARGV[A] sent, ARGV[A+1] answered ('1'/'0'), then
+-- the observed limit, remaining and reset_after ('' when absent).
 local sent = ARGV[A] == '1'
 local answered = ARGV[A + 1] == '1'
 local limit = tonumber(ARGV[A + 2])
@@ -9,14 +10,15 @@ dirty = true
 if mine and mine.n > 0 then
   mine.n = mine.n - 1
   S.n = S.n - 1
-  if mine.n == 0 then S.k[worker] = nil end
 end
 if not sent then
-  for _, w in ipairs(S.w) do w.pb = false end
+  for _, w in ipairs(W) do w.pb = false end
 else
   local d = described(limit, remaining, reset_after)
-  for i, w in ipairs(S.w) do
+  for i, w in ipairs(W) do
     roll(w)
+    -- The sliding count only matters until a header places the window's edges.
+    if not w.an then record_sent(w) end
     if i == d then
       if not observe(w, remaining, reset_after) then spend(w, 1) end
     else

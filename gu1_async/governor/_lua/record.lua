@@ -3,7 +3,7 @@ local remaining = tonumber(ARGV[A + 1])
 local reset_after = tonumber(ARGV[A + 2])
 local d = described(tonumber(ARGV[A]), remaining, reset_after)
 if d > 0 then
-  roll(S.w[d])
-  observe(S.w[d], remaining, reset_after)
+  roll(W[d])
+  observe(W[d], remaining, reset_after)
   dirty = true
 end

@@ -1,30 +1,44 @@
--- take: one token from every window, or none and the wait (ARGV[A] reserved, ARGV[A+1] ahead).
+-- take: one token from every window, or none and the wait (MemoryStore.take, then estimate).
+-- ARGV[A] reserved ('1'/'0'), ARGV[A+1] ahead, ARGV[A+2] this worker's lease in seconds.
 local reserved = ARGV[A] == '1'
-local ahead = tonumber(ARGV[A + 1])
-dirty = true
 result = 1
 if now < S.p then result = 0 end
-for _, w in ipairs(S.w) do
-  roll(w)
-  if result == 1 then
-    local room = w.left - S.n
+local probe = false
+if result == 1 then
+  for _, w in ipairs(W) do
+    roll(w)
+    local room = w.left
+    if not (w.cf or w.an) then
+      -- Edges unknown (no header placed them): also held to a sliding period.
+      local cap = w.l - sent_recently(w)
+      if cap < room then room = cap end
+    end
+    room = room - S.n
     if reserved then room = room - cut_of(w) end
-    -- Not confirmed: one probe at a time, across all workers; its answer sets the budget.
-    if room <= 0 or (S.n > 0 and not (w.cf or w.bo)) then result = 0 end
+    -- No room, or a probe is out (across all workers): its answer sets this window's budget.
+    if room <= 0 or (S.n > 0 and not (w.cf or w.bo)) then
+      result = 0
+      break
+    end
+    if not (w.cf or w.bo) then probe = true end
   end
 end
 if result == 1 then
   S.n = S.n + 1
-  for _, w in ipairs(S.w) do
-    if not (w.cf or w.bo) then w.pb = true end
+  if probe then
+    for _, w in ipairs(W) do
+      if not (w.cf or w.bo) then w.pb = true end
+    end
   end
-  if not mine then
-    mine = {n = 0, t = now, L = lease}
-    S.k[worker] = mine
-  end
+  local lease = tonumber(ARGV[A + 2])
+  if not mine then mine = {n = 0, t = now, L = lease} end
   mine.n = mine.n + 1
+  mine.L = lease
+  mine_dirty = true
+  if lease > S.lmax then S.lmax = lease end
+  if now + lease < S.sweep then S.sweep = now + lease end
+  dirty = true
 else
-  wait = estimate(ahead, reserved)
-  -- Only a response (maybe another worker's) can free the room: look again soon.
-  if wait <= 0 then wait = recheck end
+  -- 0 when only a response (maybe another worker's) can free the room: the caller rechecks.
+  wait = estimate(tonumber(ARGV[A + 1]), reserved)
 end

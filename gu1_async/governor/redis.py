@@ -34,7 +34,7 @@ from ._observation import Observation
 from ._quota import Quota
 from ._stats import WindowStats
 from ._store import MemoryStore
-from ._window import SLOTS, WindowState, available, roll
+from ._window import WindowState, available, roll
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -53,11 +53,16 @@ _NOPLAN = -1
 """A script's first reply item when the state is missing and no plan came with the call."""
 
 
+_HELPERS = {"take": "waits", "estimate": "waits", "end": "observe", "record": "observe"}
+"""The helper file each operation needs (each function a script defines costs every call)."""
+
+
 def _script_source(operation: str) -> str:
     lua = resources.files(__package__).joinpath("_lua")
+    helpers = [_HELPERS[operation]] if operation in _HELPERS else []
     return "\n".join(
         lua.joinpath(f"{part}.lua").read_text(encoding="utf-8")
-        for part in ("prelude", operation, "epilogue")
+        for part in ("prelude", *helpers, operation, "epilogue")
     )
 
 
@@ -66,7 +71,9 @@ class _Scripts:
 
     def __init__(self) -> None:
         self.source = {op: _script_source(op) for op in _OPERATIONS}
-        self.sha = {op: hashlib.sha1(src.encode()).hexdigest() for op, src in self.source.items()}
+        self.sha = {
+            op: hashlib.sha1(src.encode()).hexdigest().encode() for op, src in self.source.items()
+        }
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
@@ -76,7 +83,7 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 
 
 def _number(value: float | None) -> str:
-    return "" if value is None else repr(float(value))
+    return "-" if value is None else repr(float(value))
 
 
 class RedisStore:
@@ -144,21 +151,27 @@ class RedisStore:
             socket_timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
             self._timeout = None if socket_timeout else 1.0
         self._errors = _redis_errors()
+        from redis.client import NEVER_DECODE
+        from redis.exceptions import NoScriptError
+
+        self._raw_reply = {NEVER_DECODE: True}
+        self._no_script = NoScriptError
         self._scripts = _Scripts()
         self._owns_client = False
         self._key = f"{KEY_PREFIX}{namespace}:state"
+        self._key_bytes = self._key.encode()
         # Each store is one worker: its in-flight tokens are leased under this id.
         self._worker = secrets.token_hex(8)
         self._lease_arg = repr(float(lease))
-        self._plan: list[str] = []  # "n reserve limit period ...": sent after a NOPLAN
+        self._plan = ""  # "reserve limit period ...": sent only after a NOPLAN answer
         self._full_limits: tuple[int, ...] = ()
         self._local_limits: tuple[int, ...] = ()
         self._fallback = MemoryStore()
         self._degraded = False
         self._next_probe = -math.inf
         self._local_out = 0  # tokens taken from the fallback and not yet ended
-        # The last answer: (local now, Redis now, the state as stored); decoded on demand.
-        self._last: tuple[float, float, bytes] | None = None
+        # The last answer: (local now, Redis now, in flight, the state as stored).
+        self._last: tuple[float, float, int, bytes] | None = None
         self._test_time_base: int | None = None
         """TEST ONLY: when set, every script runs at `base + now` microseconds instead of
         Redis `TIME` (see `_lua/prelude.lua`, ARGV[2]); never set in production."""
@@ -253,9 +266,9 @@ class RedisStore:
         if self._plan:
             return
         self._full_limits = tuple(q.limit for q in quotas)
-        self._plan = [str(len(quotas)), repr(float(reserve))]
-        for q in quotas:
-            self._plan += [str(q.limit), repr(float(q.period))]
+        self._plan = " ".join(
+            [repr(float(reserve)), *(f"{q.limit} {float(q.period)!r}" for q in quotas)]
+        )
         share = [Quota(max(1, int(q.limit * self._local_share)), q.period) for q in quotas]
         self._local_limits = tuple(q.limit for q in share)
         self._fallback.configure(share, reserve, now)
@@ -264,7 +277,7 @@ class RedisStore:
         """The windows as of the last Redis answer, aged to `now` (no I/O)."""
         if self._degraded or self._last is None:
             return self._fallback.windows(now)
-        seen_at, redis_now, _raw = self._last
+        seen_at, redis_now, _n, _raw = self._last
         at = redis_now + max(0.0, now - seen_at)
         stats = []
         for w in self._state().windows:
@@ -286,7 +299,7 @@ class RedisStore:
         """Seconds left in the shared pause, as of the last Redis answer."""
         if self._degraded or self._last is None:
             return self._fallback.paused_for(now)
-        seen_at, redis_now, _raw = self._last
+        seen_at, redis_now, _n, _raw = self._last
         return max(0.0, self._state().pause_until - redis_now - max(0.0, now - seen_at))
 
     # The plain methods are for local stores only: the governor never calls them here.
@@ -371,44 +384,46 @@ class RedisStore:
             raise ConfigurationError("RedisStore.configure() was not called (use a Governor)")
         if self._degraded and now < self._next_probe:
             return None
-        clock = "" if self._test_time_base is None else str(self._test_time_base + round(now * 1e6))
+        clock = (
+            "-" if self._test_time_base is None else str(self._test_time_base + round(now * 1e6))
+        )
+        fields = " ".join((self._worker, clock, *op_args))
         try:
-            reply = await self._call(operation, [self._worker, clock, "0", *op_args])
+            reply = await self._call(operation, fields)
             if reply[0] == _NOPLAN:  # no state yet (or it expired): create it
-                reply = await self._call(operation, [self._worker, clock, *self._plan, *op_args])
+                reply = await self._call(operation, fields, self._plan)
         except self._errors as exc:
             self._failed(now, exc)
             return None
         if self._degraded:
             self._degraded = False
             _log.warning("governor store: Redis answers again; %s rejoined", self._namespace)
-        self._last = (now, reply[2] + reply[3] / 1e6, reply[4])
+        self._last = (now, reply[2] + reply[3] / 1e6, reply[4], reply[5])
         return reply
 
-    async def _call(self, operation: str, args: list[str]) -> list[Any]:
+    async def _call(self, operation: str, *args: str) -> list[Any]:
         """EVALSHA, loading the script on NOSCRIPT (first use, Redis restart, SCRIPT FLUSH)."""
-        from redis.client import NEVER_DECODE
-        from redis.exceptions import NoScriptError
-
         client: Any = self._client  # redis-py's execute_command is untyped
         sha = self._scripts.sha[operation]
-        # The state is binary: never decode it, whatever the client's decode_responses.
-        call = client.execute_command("EVALSHA", sha, 1, self._key, *args, **{NEVER_DECODE: 1})
+        # Bytes skip redis-py's encoder; the state is binary, so the reply is never decoded
+        # whatever the client's decode_responses.
+        command = ("EVALSHA", sha, b"1", self._key_bytes, *args)
+        call = client.execute_command(*command, **self._raw_reply)
         try:
             if self._timeout is None:
                 reply: list[Any] = await call
             else:
                 reply = await asyncio.wait_for(call, self._timeout)
-        except NoScriptError:
+        except self._no_script:
             load = client.execute_command("SCRIPT", "LOAD", self._scripts.source[operation])
-            again = client.execute_command("EVALSHA", sha, 1, self._key, *args, **{NEVER_DECODE: 1})
+            again = client.execute_command(*command, **self._raw_reply)
             reply = await asyncio.wait_for(_chain(load, again), self._timeout)
         return reply
 
     def _state(self) -> _State:
         """The last answer's state, decoded (stats only: a few microseconds)."""
         assert self._last is not None
-        return _decode_state(self._last[2])
+        return _decode_state(self._last[3], self._last[2])
 
     def _failed(self, now: float, exc: BaseException) -> None:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -464,9 +479,8 @@ async def _chain(first: Any, second: Any) -> Any:
 
 
 _HEAD = struct.Struct("<7d")
-_WINDOW = struct.Struct("<12d")
-_RING = struct.Struct(f"<{SLOTS + 1}d")
-_VERSION = 2
+_WINDOW = struct.Struct("<13d")
+_VERSION = 4
 
 
 class _State:
@@ -483,28 +497,27 @@ class _State:
         self.windows = windows
 
 
-def _decode_state(raw: bytes) -> _State:
-    """Unpack the `s` field of a state hash into `WindowState`s (for stats and tests)."""
-    version, epoch, pause_until, in_flight, _sweep, _lmax, count = _HEAD.unpack_from(raw)
+def _decode_state(raw: bytes, in_flight: int) -> _State:
+    """Unpack the `s` field of a state hash into `WindowState`s (for stats and tests).
+
+    The sliding count comes as its total only (the script brought it to its own `now`):
+    it is not slid further, so figures aged past the answer stay on the safe side.
+    """
+    version, epoch, pause_until, _sweep, _lmax, _expire, count = _HEAD.unpack_from(raw)
     if version != _VERSION:
         raise ValueError(f"unknown governor state version {version!r}")
-    pos = _HEAD.size
     windows = []
-    for _ in range(int(count)):
-        limit, period, reserve, left, reset_at, *flags, ring_at, ring_total = _WINDOW.unpack_from(
-            raw, pos
-        )
-        pos += _WINDOW.size
+    for i in range(int(count)):
+        values = _WINDOW.unpack_from(raw, _HEAD.size + i * _WINDOW.size)
+        limit, period, reserve, left, reset_at = values[:5]
+        flags, ring_at, ring_total = values[5:10], values[10], values[11]
         w = WindowState(int(limit), period, reserve, 0.0)
         w.left = int(left)
         w.in_flight = int(in_flight)
         w.reset_at = reset_at
         w.confirmed, w.blind_ok, w.probing, w.identified, w.anchored = (f == 1 for f in flags)
         w.ring_at = int(ring_at)
-        w.ring_next = (w.ring_at + 1) * w.slice
+        w.ring_next = math.inf
         w.ring_total = int(ring_total)
-        if not w.anchored:
-            w.ring = [int(n) for n in _RING.unpack_from(raw, pos)]
-            pos += _RING.size
         windows.append(w)
     return _State(epoch, pause_until, int(in_flight), windows)

@@ -223,6 +223,28 @@ HANDPICKED: dict[str, tuple[list[tuple[int, float]], float, list[Step]]] = {
             ("estimate", False, 0),
         ],
     ),
+    # Sends in successive slices (0.156 s each) leave the sliding count one slice at a time.
+    "sends slide out slice by slice": (
+        [(3, 5.0)],
+        0.0,
+        [
+            ("send", Observation(200)),
+            ("advance", 200_000),
+            ("send", None),
+            ("advance", 200_000),
+            ("send", None),
+            ("take", False, 0),
+            ("estimate", False, 2),
+            ("advance", 4_760_000),
+            ("send", None),
+            ("advance", 160_000),
+            ("estimate", False, 0),
+            ("advance", 160_000),
+            ("estimate", False, 1),
+            ("advance", 5_000_000),
+            ("estimate", False, 0),
+        ],
+    ),
 }
 
 

@@ -65,6 +65,18 @@ async def take_all(governor: Governor, priority: Priority = Priority.INTERACTIVE
         await settle_store()
 
 
+async def take_all_of(governor: Governor, most: int) -> int:
+    """Acquire (and send, answered without a window) up to `most` times; how many granted."""
+    granted = 0
+    for _ in range(most):
+        permit = await governor.acquire(max_wait=1)
+        granted += 1
+        permit.mark_sent()
+        permit.observe(Observation(200))
+        await settle_store()
+    return granted
+
+
 async def test_first_request_probes_and_other_workers_wait_for_its_answer(
     workers: MakeGovernor,
 ) -> None:
@@ -208,8 +220,30 @@ async def test_a_dead_workers_tokens_are_released_after_its_lease(
     assert await take_all(alive) == 7
     window = alive.stats().windows[0]
     assert (window.in_flight, window.available) == (0, 0)
-    # The dead worker's lease is gone from the state hash: only the state field is left.
-    assert await redis_client.hkeys("gu1:gov:test:fp1:state") == [b"s"]
+    # The dead worker's lease is gone from the state hash (and the live one has none left).
+    fields = await redis_client.hkeys("gu1:gov:test:fp1:state")
+    assert sorted(fields) == [b"n", b"s"]
+
+
+async def test_a_dead_worker_is_released_beside_a_sliding_count(
+    workers: MakeGovernor, redis_client: Redis
+) -> None:
+    # A window no header describes keeps its sliding count in per-slice hash fields: the
+    # lease sweep must read only the leases among them.
+    plan = Plan.custom(Quota(10, 0.64))  # 20 ms slices
+    dead, alive = workers(plan, lease=0.3), workers(plan)
+    assert await take_all_of(alive, 2) == 2  # answered without a window: blind from now
+    held = await dead.acquire(max_wait=0)
+    await asyncio.sleep(0.05)
+    assert await take_all_of(alive, 1) == 1  # a later slice: the first is written out
+    fields = await redis_client.hkeys("gu1:gov:test:fp1:state")
+    assert any(f.startswith(b"r1:") for f in fields)
+    await asyncio.sleep(0.35)  # the dead worker's lease runs out
+    assert await take_all_of(alive, 1) == 1
+    fields = await redis_client.hkeys("gu1:gov:test:fp1:state")
+    assert not any(f.startswith(b"k:") for f in fields)
+    assert alive.stats().windows[0].in_flight == 0
+    del held
 
 
 async def test_scripts_are_reloaded_after_a_script_flush(

@@ -1,19 +1,25 @@
--- end: a permit ended (MemoryStore.end). ARGV[A] sent, ARGV[A+1] answered ('1'/'0'), then
+-- end: a permit ended (MemoryStore.end). args[A] sent, args[A+1] answered ('1'/'0'), then
 -- the observed limit, remaining and reset_after ('' when absent).
-local sent = ARGV[A] == '1'
-local answered = ARGV[A + 1] == '1'
-local limit = tonumber(ARGV[A + 2])
-local remaining = tonumber(ARGV[A + 3])
-local reset_after = tonumber(ARGV[A + 4])
-dirty = true
+local sent = args[A] == '1'
+local answered = args[A + 1] == '1'
+local limit = tonumber(args[A + 2])
+local remaining = tonumber(args[A + 3])
+local reset_after = tonumber(args[A + 4])
 -- A token whose lease was released (or whose state was lost) is not returned twice.
 if mine and mine.n > 0 then
   mine.n = mine.n - 1
   S.n = S.n - 1
+  counted = true
 end
 if not sent then
-  for _, w in ipairs(W) do w.pb = false end
+  for _, w in ipairs(W) do
+    if w.pb then
+      w.pb = false
+      dirty = true
+    end
+  end
 else
+  dirty = true
   local d = described(limit, remaining, reset_after)
   for i, w in ipairs(W) do
     roll(w)

@@ -1,34 +1,49 @@
 
--- Shared tail: write back what changed, with an expiry a little past everything the state
--- still knows (the longest window, the pause, the lease of a worker with tokens in flight).
-if dirty then
+-- Shared tail. A sliding count is brought to now's slice, so the state sent back (for the
+-- caller's stats) holds the sends of the last period as of now.
+for _, w in ipairs(W) do
+  if not w.an then sent_recently(w) end
+end
+-- Write back what changed. The key expires a little past everything the state still
+-- knows (the longest window, the pause, the lease of a worker with tokens in flight);
+-- the expiry is set again only when it is half a second off (saves a call per script).
+if dirty or counted or mine_dirty then
   local ttl = 0
   for _, w in ipairs(W) do
     if w.T > ttl then ttl = w.T end
   end
   if S.p - now > ttl then ttl = S.p - now end
-  if S.n > 0 then
-    if S.lmax > ttl then ttl = S.lmax end
-  else
-    S.lmax = 0
-    S.sweep = math.huge
+  if S.n > 0 and S.lmax > ttl then ttl = S.lmax end
+  local expire = math.abs(S.x - (now + ttl + 1)) > 0.5
+  if expire then
+    S.x = now + ttl + 1
+    dirty = true
   end
-  local flag = {[true] = 1, [false] = 0}
-  local parts = {struct.pack(HEAD, VERSION, S.e, S.p, S.n, S.sweep, S.lmax, #W)}
-  for _, w in ipairs(W) do
-    parts[#parts + 1] = struct.pack(WIN, w.l, w.T, w.r, w.left, w.rs, flag[w.cf], flag[w.bo],
-                                    flag[w.pb], flag[w.id], flag[w.an], w.ra, w.rt)
-    if not w.an then parts[#parts + 1] = struct.pack(RING, unpack(w.ring)) end
+  local sets = {}
+  if dirty then
+    local flag = {[true] = 1, [false] = 0}
+    local values = {VERSION, S.e, S.p, S.sweep, S.lmax, S.x, #W}
+    for _, w in ipairs(W) do
+      local b = #values
+      values[b + 1], values[b + 2], values[b + 3], values[b + 4] = w.l, w.T, w.r, w.left
+      values[b + 5], values[b + 6], values[b + 7] = w.rs, flag[w.cf], flag[w.bo]
+      values[b + 8], values[b + 9], values[b + 10] = flag[w.pb], flag[w.id], flag[w.an]
+      values[b + 11], values[b + 12], values[b + 13] = w.ra, w.rt, w.rc
+    end
+    raw = struct.pack('<' .. string.rep('d', #values), unpack(values))
+    sets[1], sets[2] = 's', raw
   end
-  raw = table.concat(parts)
+  if counted then
+    sets[#sets + 1], sets[#sets + 2] = 'n', S.n
+  end
   if mine_dirty and mine.n > 0 then
-    redis.call('HSET', key, 's', raw, field, struct.pack(LEASE, mine.n, mine.t, mine.L))
-  else
-    redis.call('HSET', key, 's', raw)
-    if mine_dirty then redis.call('HDEL', key, field) end
+    sets[#sets + 1], sets[#sets + 2] = field, struct.pack(LEASE, mine.n, mine.t, mine.L)
   end
-  redis.call('PEXPIRE', key, math.ceil((ttl + 1) * 1000))
+  if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
+  if mine_dirty and mine.n == 0 then redis.call('HDEL', key, field) end
+  if expire then redis.call('PEXPIRE', key, math.ceil((ttl + 1) * 1000)) end
 end
 -- Integers are the cheapest replies to build and parse: the wait in whole microseconds,
--- now as (seconds since the epoch, microseconds), then the state as stored.
-return {result, math.floor(wait * 1000000 + 0.5), sec - S.e, usec, raw}
+-- now as (seconds since the epoch, microseconds), requests in flight, then the state as
+-- stored (its windows not rolled to now: the caller rolls them).
+return {result, math.floor(wait * 1000000 + 0.5), sec - S.e, usec, S.n, raw}

@@ -1,2 +1,2 @@
--- estimate: seconds before the request after ARGV[A+1] queued ones can start (read only).
-wait = estimate(tonumber(ARGV[A + 1]), ARGV[A] == '1')
+-- estimate: seconds before the request after args[A+1] queued ones can start (read only).
+wait = estimate(tonumber(args[A + 1]), args[A] == '1')

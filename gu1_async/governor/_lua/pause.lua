@@ -1,5 +1,5 @@
--- pause: refuse every take for ARGV[A] seconds (extend, never shorten); 1 if newly paused.
-local seconds = tonumber(ARGV[A])
+-- pause: refuse every take for args[A] seconds (extend, never shorten); 1 if newly paused.
+local seconds = tonumber(args[A])
 if now >= S.p then result = 1 end
 S.p = math.max(S.p, now + math.max(0, seconds))
 dirty = true

@@ -6,91 +6,91 @@
 -- operations and compares every answer. Times are seconds since the state's epoch `e` (a
 -- whole Redis second), computed exactly as the test computes the MemoryStore's `now`.
 --
--- KEYS[1]  a hash: `s` the state (struct-packed little-endian doubles, layout below),
---          `k:<worker id>` one per worker with tokens in flight: in flight, last seen, lease
--- ARGV[1]  worker id
--- ARGV[2]  TEST ONLY: "" (always, in production) reads Redis TIME; an integer number of
---          microseconds replaces TIME, so a test can drive Redis and a MemoryStore in step
--- ARGV[3]  n, the plan's window count, or 0 to send no plan. Then, when n > 0: reserve and
---          n x (limit, period s). Without a plan a missing state answers {-1} (NOPLAN):
---          the caller sends again with it. Operation arguments start at ARGV[A].
+-- KEYS[1]  a hash: `s` the state (struct-packed little-endian doubles, layout below);
+--          `n` requests in flight, all workers together (apart: a take writes only it);
+--          `r<i>:<slot>` window i's sliding count, sends per slice (only while no header
+--          has placed its edges; a missing slot is 0); `k:<worker id>` one per worker
+--          with tokens in flight: in flight, last seen, lease seconds (packed doubles)
+-- ARGV[1]  one space-separated string (each argument costs the client more than a split
+--          costs here): worker id, clock, then the operation's fields from index A on
+--          ("-" for none). clock is TEST ONLY: "-" (always, in production) reads Redis
+--          TIME; an integer number of microseconds replaces TIME, so a test can drive
+--          Redis and a MemoryStore in step.
+-- ARGV[2]  the plan, only when the caller was told NOPLAN: "reserve limit period ..."
+--          (one limit and period per window). Without it a missing state answers {-1}
+--          (NOPLAN) and the caller sends again with it.
 --
--- `s`: VERSION, e epoch, p pause_until, n in flight (all workers), sweep (no lease ends
---      before it), lmax (longest lease of a worker in flight), window count; then per
---      window l limit, T period, r reserve, left, rs reset_at, cf confirmed, bo blind_ok,
---      pb probing, id identified, an anchored, ra ring_at, rt ring_total, and while not
---      anchored its ring (SIZE sends per slice; unused once a header placed the edges).
-local VERSION = 2
+-- `s`: VERSION, e epoch, p pause_until, sweep (no lease ends before it), lmax (the longest
+--      lease a worker took tokens under), x when the key expires (as last set), window count; then per window l limit, T period, r reserve, left,
+--      rs reset_at, cf confirmed, bo blind_ok, pb probing, id identified, an anchored,
+--      ra ring_at (the slice the sliding count is at), rt ring_total, rc the sends in
+--      slice ra (kept here, written to its `r<i>:<slot>` field when the count slides on).
+local VERSION = 4
 local SLOTS = 32
 local SIZE = SLOTS + 1
 local EPS = 1e-9
 local HEAD = '<ddddddd'
-local WIN = '<dddddddddddd'
-local RING = '<' .. string.rep('d', SIZE)
+local FIELDS = 13 -- doubles per window
 local LEASE = '<ddd'
 
 local key = KEYS[1]
-local worker = ARGV[1]
+local args = {}
+for word in string.gmatch(ARGV[1], '%S+') do args[#args + 1] = word end
+local A = 3 -- the operation's first field
+local worker = args[1]
 local field = 'k:' .. worker
 local clock
-if ARGV[2] ~= '' then
-  local us = tonumber(ARGV[2])
+if args[2] ~= '-' then
+  local us = tonumber(args[2])
   clock = {math.floor(us / 1000000), us % 1000000}
 else
   clock = redis.call('TIME')
 end
 local sec, usec = tonumber(clock[1]), tonumber(clock[2])
-local planned = tonumber(ARGV[3])
-local A = 4
-if planned > 0 then A = 5 + 2 * planned end
 
-local got = redis.pcall('HMGET', key, 's', field)
+local got = redis.pcall('HMGET', key, 's', 'n', field)
 if got.err then
   -- Not a hash: the JSON string of an older version. Start over (it costs one probe).
   redis.call('DEL', key)
-  got = {false, false}
+  got = {false, false, false}
 end
-local raw, mine_raw = got[1], got[2]
+local raw, mine_raw = got[1], got[3]
 local S, W = nil, {}
 if raw then
   local h = {struct.unpack(HEAD, raw)}
   if h[1] == VERSION then
-    S = {e = h[2], p = h[3], n = h[4], sweep = h[5], lmax = h[6]}
-    local pos = h[8]
+    S = {e = h[2], p = h[3], n = tonumber(got[2]) or 0, sweep = h[4], lmax = h[5], x = h[6]}
+    local v = {struct.unpack('<' .. string.rep('d', FIELDS * h[7]), raw, h[8])}
     for i = 1, h[7] do
-      local x = {struct.unpack(WIN, raw, pos)}
-      local w = {l = x[1], T = x[2], r = x[3], left = x[4], rs = x[5], cf = x[6] == 1,
-                 bo = x[7] == 1, pb = x[8] == 1, id = x[9] == 1, an = x[10] == 1,
-                 ra = x[11], rt = x[12]}
-      pos = x[13]
-      if not w.an then
-        local ring = {struct.unpack(RING, raw, pos)}
-        pos = ring[SIZE + 1]
-        ring[SIZE + 1] = nil
-        w.ring = ring
-      end
-      W[i] = w
+      local b = FIELDS * (i - 1)
+      W[i] = {i = i, l = v[b + 1], T = v[b + 2], r = v[b + 3], left = v[b + 4], rs = v[b + 5],
+              cf = v[b + 6] == 1, bo = v[b + 7] == 1, pb = v[b + 8] == 1, id = v[b + 9] == 1,
+              an = v[b + 10] == 1, ra = v[b + 11], rt = v[b + 12], rc = v[b + 13]}
     end
+  else
+    redis.call('DEL', key) -- another layout: start over
+    mine_raw = false
   end
 end
 if not S then
-  if planned == 0 then return {-1} end
-  S = {e = sec, p = -1, n = 0, sweep = math.huge, lmax = 0}
+  if not ARGV[2] then return {-1} end
+  S = {e = sec, p = -1, n = 0, sweep = math.huge, lmax = 0, x = -1}
 end
 local now = (sec - S.e) + usec / 1000000
+-- What to write back: `s` (dirty), `n` (counted), this worker's lease (mine_dirty).
 local dirty = false
+local counted = false
 if #W == 0 then
-  local reserve = tonumber(ARGV[4])
-  for i = 1, planned do
-    local period = tonumber(ARGV[4 + 2 * i])
-    local ring = {}
-    for j = 1, SIZE do ring[j] = 0 end
-    W[i] = {l = tonumber(ARGV[3 + 2 * i]), T = period, r = reserve, left = tonumber(ARGV[3 + 2 * i]),
-            rs = now + period, cf = false, bo = false, pb = false, id = false, an = false,
-            ra = math.floor(now / (period / SLOTS)), rt = 0, ring = ring}
+  counted = true
+  local plan = {}
+  for word in string.gmatch(ARGV[2], '%S+') do plan[#plan + 1] = tonumber(word) end
+  for i = 1, (#plan - 1) / 2 do
+    local limit, period = plan[2 * i], plan[2 * i + 1]
+    W[i] = {i = i, l = limit, T = period, r = plan[1], left = limit, rs = now + period,
+            cf = false, bo = false, pb = false, id = false, an = false,
+            ra = math.floor(now / (period / SLOTS)), rt = 0, rc = 0}
   end
   dirty = true
-  mine_raw = false -- a lease from a lost state returns nothing to this one
 end
 
 local function cut_of(w)
@@ -111,159 +111,42 @@ local function spend(w, n)
   w.left = math.max(0, w.left - n)
 end
 
--- _window._slide: move the ring to now's slice, forgetting slices older than a period.
+local function slot_field(w, k)
+  return 'r' .. w.i .. ':' .. (k % SIZE)
+end
+
+-- _window._slide: move the sliding count to now's slice, forgetting slices older than a
+-- period (their hash fields are read, subtracted and deleted).
 local function slide(w)
   local at = math.floor(now / (w.T / SLOTS))
   local gap = at - w.ra
   if gap <= 0 then return end
-  local ring = w.ring
+  local fields = {}
   if gap >= SIZE then
-    for j = 1, SIZE do ring[j] = 0 end
+    for k = 0, SLOTS do fields[#fields + 1] = slot_field(w, k) end
     w.rt = 0
   else
-    for k = w.ra + 1, at do
-      local j = k % SIZE + 1
-      w.rt = w.rt - ring[j]
-      ring[j] = 0
+    if w.rc > 0 then redis.call('HSET', key, slot_field(w, w.ra), w.rc) end
+    for k = w.ra + 1, at do fields[#fields + 1] = slot_field(w, k) end
+    for _, sent in ipairs(redis.call('HMGET', key, unpack(fields))) do
+      if sent then w.rt = w.rt - tonumber(sent) end
     end
   end
+  redis.call('HDEL', key, unpack(fields))
   w.ra = at
+  w.rc = 0
+  dirty = true
 end
 
 local function record_sent(w)
   slide(w)
-  local j = w.ra % SIZE + 1
-  w.ring[j] = w.ring[j] + 1
+  w.rc = w.rc + 1
   w.rt = w.rt + 1
 end
 
 local function sent_recently(w)
   if now >= (w.ra + 1) * (w.T / SLOTS) then slide(w) end
   return w.rt
-end
-
-local function slide_wait(w, need)
-  slide(w)
-  local slice = w.T / SLOTS
-  local ring = w.ring
-  local counted = 0
-  for k = w.ra - SIZE + 1, w.ra do -- oldest slice first
-    counted = counted + ring[k % SIZE + 1]
-    if counted >= need then
-      return math.max((k + SIZE) * slice - now, slice * 1e-6)
-    end
-  end
-  local extra = math.floor((need - counted - 1) / math.max(1, w.l - cut_of(w))) + 1
-  return math.max((w.ra + 1) * slice - now, 0) + extra * w.T
-end
-
-local function observe(w, remaining, reset_after)
-  remaining = math.max(0, remaining)
-  if reset_after == nil then
-    w.left = math.min(w.left, remaining)
-    w.cf = true
-    return true
-  end
-  if reset_after <= 0 then
-    if w.cf then w.left = math.min(w.left, remaining) end
-    return w.cf
-  end
-  -- A microsecond late (RESET_MARGIN): rounding must never refill before the server does.
-  local observed = now + reset_after + 1e-6
-  local same = math.abs(observed - w.rs) < w.T / 2
-  if not w.cf then
-    if same then w.left = math.min(w.left, remaining) else w.left = remaining end
-    w.rs = observed
-    w.cf = true
-    w.an = true
-  elseif same then
-    w.left = math.min(w.left, remaining)
-    w.rs = math.min(w.rs, observed)
-  elseif observed > w.rs then
-    w.left = remaining
-    w.rs = observed
-  else
-    return false
-  end
-  return true
-end
-
-local function end_probe(w, answered)
-  w.pb = false
-  if answered and not w.cf then w.bo = true end
-end
-
-local function estimate_wait(w, ahead, cut)
-  local slid = 0
-  if not (w.cf or w.an) then
-    local need = ahead + 1 - (w.l - sent_recently(w) - S.n - cut)
-    if need > 0 then slid = slide_wait(w, need) end
-  end
-  local room = math.max(0, w.left - S.n - cut)
-  if ahead < room then return slid end
-  local per = math.max(1, w.l - cut)
-  local more = math.floor((ahead - room) / per)
-  return math.max(slid, w.rs - now + more * w.T, 0)
-end
-
-local function estimate(ahead, reserved)
-  local wait = S.p - now
-  for _, w in ipairs(W) do
-    roll(w)
-    local cut = 0
-    if reserved then cut = cut_of(w) end
-    local ww = estimate_wait(w, ahead, cut)
-    if ww > wait then wait = ww end
-  end
-  return math.max(0, wait)
-end
-
--- store.match(): which window an observed limit describes.
-local function match(limit, reset_after)
-  for i, w in ipairs(W) do
-    if w.l == limit then return i end
-  end
-  local fits = {}
-  for i, w in ipairs(W) do
-    if reset_after == nil or w.T + EPS >= reset_after then fits[#fits + 1] = i end
-  end
-  if #fits == 0 then
-    local longest = 1
-    for i, w in ipairs(W) do
-      if w.T > W[longest].T then longest = i end
-    end
-    fits = {longest}
-  end
-  local unnamed = {}
-  for _, i in ipairs(fits) do
-    if not W[i].id then unnamed[#unnamed + 1] = i end
-  end
-  if #unnamed == 0 then unnamed = fits end
-  local best, best_score = nil, nil
-  for _, i in ipairs(unnamed) do
-    local score
-    if reset_after == nil then
-      score = math.abs(math.log(limit / W[i].l))
-    else
-      score = W[i].T
-    end
-    if best == nil or score < best_score then best, best_score = i, score end
-  end
-  return best
-end
-
--- MemoryStore._described(): the index of the window an observation names (0: none).
-local function described(limit, remaining, reset_after)
-  if limit == nil or remaining == nil or limit <= 0 then return 0 end
-  local i = match(limit, reset_after)
-  local w = W[i]
-  if w.l ~= limit then
-    w.l = limit
-    w.left = limit
-    w.cf = false
-  end
-  w.id = true
-  return i
 end
 
 -- This worker's lease: every call from it proves it alive.
@@ -273,18 +156,17 @@ if mine_raw then
   local m = {struct.unpack(LEASE, mine_raw)}
   mine = {n = m[1], t = now, L = m[3]}
   mine_dirty = true
-  dirty = true
 end
 
 -- A worker that stopped talking for longer than its lease has died: its tokens are
 -- released and, since the server may have counted those requests, spent. Looked for
 -- only once `sweep` (the earliest a lease can end) has passed.
-if S.n > 0 and now > S.sweep then
+if now > S.sweep then
   local sweep = math.huge
   local all = redis.call('HGETALL', key)
   for j = 1, #all, 2 do
     local f = all[j]
-    if f ~= 's' and f ~= field then
+    if string.sub(f, 1, 2) == 'k:' and f ~= field then
       local m = {struct.unpack(LEASE, all[j + 1])}
       if m[2] + m[3] < now then
         S.n = S.n - m[1]
@@ -301,6 +183,7 @@ if S.n > 0 and now > S.sweep then
   if mine and now + mine.L < sweep then sweep = now + mine.L end
   S.sweep = sweep
   dirty = true
+  counted = true
 end
 
 local result = 0

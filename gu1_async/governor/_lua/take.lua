@@ -1,6 +1,6 @@
 -- take: one token from every window, or none and the wait (MemoryStore.take, then estimate).
--- ARGV[A] reserved ('1'/'0'), ARGV[A+1] ahead, ARGV[A+2] this worker's lease in seconds.
-local reserved = ARGV[A] == '1'
+-- args[A] reserved ('1'/'0'), args[A+1] ahead, args[A+2] this worker's lease in seconds.
+local reserved = args[A] == '1'
 result = 1
 if now < S.p then result = 0 end
 local probe = false
@@ -25,20 +25,28 @@ if result == 1 then
 end
 if result == 1 then
   S.n = S.n + 1
+  counted = true
   if probe then
     for _, w in ipairs(W) do
       if not (w.cf or w.bo) then w.pb = true end
     end
+    dirty = true
   end
-  local lease = tonumber(ARGV[A + 2])
+  local lease = tonumber(args[A + 2])
   if not mine then mine = {n = 0, t = now, L = lease} end
   mine.n = mine.n + 1
   mine.L = lease
   mine_dirty = true
-  if lease > S.lmax then S.lmax = lease end
-  if now + lease < S.sweep then S.sweep = now + lease end
-  dirty = true
+  -- Bounds that only move on a new longest lease or after a sweep: `s` rarely changes.
+  if lease > S.lmax then
+    S.lmax = lease
+    dirty = true
+  end
+  if now + lease < S.sweep then
+    S.sweep = now + lease
+    dirty = true
+  end
 else
   -- 0 when only a response (maybe another worker's) can free the room: the caller rechecks.
-  wait = estimate(tonumber(ARGV[A + 1]), reserved)
+  wait = estimate(tonumber(args[A + 1]), reserved)
 end

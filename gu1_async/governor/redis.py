@@ -20,21 +20,19 @@ only when a store is built).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import math
 import secrets
-import struct
 from collections.abc import Sequence
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import ConfigurationError, GovernorStoreError
 from ._observation import Observation
 from ._quota import Quota
+from ._redis_lua import NOPLAN, Scripts, State, decode_state
 from ._stats import WindowStats
 from ._store import MemoryStore
-from ._window import WindowState, available, roll
+from ._window import available, roll
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -47,33 +45,6 @@ KEY_PREFIX = "gu1:gov:"
 _log = logging.getLogger("gu1_async.governor.redis")
 
 OnStoreError = Literal["raise", "local"]
-
-_OPERATIONS = ("take", "estimate", "end", "record", "pause")
-_NOPLAN = -1
-"""A script's first reply item when the state is missing and no plan came with the call."""
-
-
-_HELPERS = {"take": "waits", "estimate": "waits", "end": "observe", "record": "observe"}
-"""The helper file each operation needs (each function a script defines costs every call)."""
-
-
-def _script_source(operation: str) -> str:
-    lua = resources.files(__package__).joinpath("_lua")
-    helpers = [_HELPERS[operation]] if operation in _HELPERS else []
-    return "\n".join(
-        lua.joinpath(f"{part}.lua").read_text(encoding="utf-8")
-        for part in ("prelude", *helpers, operation, "epilogue")
-    )
-
-
-class _Scripts:
-    """The five scripts and their SHA1s, loaded into Redis on first `NOSCRIPT`."""
-
-    def __init__(self) -> None:
-        self.source = {op: _script_source(op) for op in _OPERATIONS}
-        self.sha = {
-            op: hashlib.sha1(src.encode()).hexdigest().encode() for op, src in self.source.items()
-        }
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
@@ -151,12 +122,7 @@ class RedisStore:
             socket_timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
             self._timeout = None if socket_timeout else 1.0
         self._errors = _redis_errors()
-        from redis.client import NEVER_DECODE
-        from redis.exceptions import NoScriptError
-
-        self._raw_reply = {NEVER_DECODE: True}
-        self._no_script = NoScriptError
-        self._scripts = _Scripts()
+        self._scripts = Scripts()
         self._owns_client = False
         self._key = f"{KEY_PREFIX}{namespace}:state"
         self._key_bytes = self._key.encode()
@@ -389,9 +355,11 @@ class RedisStore:
         )
         fields = " ".join((self._worker, clock, *op_args))
         try:
-            reply = await self._call(operation, fields)
-            if reply[0] == _NOPLAN:  # no state yet (or it expired): create it
-                reply = await self._call(operation, fields, self._plan)
+            call = self._scripts.call
+            reply = await call(self._client, operation, self._key_bytes, (fields,), self._timeout)
+            if reply[0] == NOPLAN:  # no state yet (or it expired): create it
+                args = (fields, self._plan)
+                reply = await call(self._client, operation, self._key_bytes, args, self._timeout)
         except self._errors as exc:
             self._failed(now, exc)
             return None
@@ -401,29 +369,10 @@ class RedisStore:
         self._last = (now, reply[2] + reply[3] / 1e6, reply[4], reply[5])
         return reply
 
-    async def _call(self, operation: str, *args: str) -> list[Any]:
-        """EVALSHA, loading the script on NOSCRIPT (first use, Redis restart, SCRIPT FLUSH)."""
-        client: Any = self._client  # redis-py's execute_command is untyped
-        sha = self._scripts.sha[operation]
-        # Bytes skip redis-py's encoder; the state is binary, so the reply is never decoded
-        # whatever the client's decode_responses.
-        command = ("EVALSHA", sha, b"1", self._key_bytes, *args)
-        call = client.execute_command(*command, **self._raw_reply)
-        try:
-            if self._timeout is None:
-                reply: list[Any] = await call
-            else:
-                reply = await asyncio.wait_for(call, self._timeout)
-        except self._no_script:
-            load = client.execute_command("SCRIPT", "LOAD", self._scripts.source[operation])
-            again = client.execute_command(*command, **self._raw_reply)
-            reply = await asyncio.wait_for(_chain(load, again), self._timeout)
-        return reply
-
-    def _state(self) -> _State:
+    def _state(self) -> State:
         """The last answer's state, decoded (stats only: a few microseconds)."""
         assert self._last is not None
-        return _decode_state(self._last[3], self._last[2])
+        return decode_state(self._last[3], self._last[2])
 
     def _failed(self, now: float, exc: BaseException) -> None:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -471,53 +420,3 @@ def _window_of(observation: Observation) -> tuple[int | None, int | None, float 
     if not observation.has_window:
         return None, None, None
     return observation.limit, observation.remaining, observation.reset_after
-
-
-async def _chain(first: Any, second: Any) -> Any:
-    await first
-    return await second
-
-
-_HEAD = struct.Struct("<7d")
-_WINDOW = struct.Struct("<13d")
-_VERSION = 4
-
-
-class _State:
-    """The state as the scripts store it (`_lua/prelude.lua` describes the layout)."""
-
-    __slots__ = ("epoch", "in_flight", "pause_until", "windows")
-
-    def __init__(
-        self, epoch: float, pause_until: float, in_flight: int, windows: list[WindowState]
-    ) -> None:
-        self.epoch = epoch
-        self.pause_until = pause_until
-        self.in_flight = in_flight
-        self.windows = windows
-
-
-def _decode_state(raw: bytes, in_flight: int) -> _State:
-    """Unpack the `s` field of a state hash into `WindowState`s (for stats and tests).
-
-    The sliding count comes as its total only (the script brought it to its own `now`):
-    it is not slid further, so figures aged past the answer stay on the safe side.
-    """
-    version, epoch, pause_until, _sweep, _lmax, _expire, count = _HEAD.unpack_from(raw)
-    if version != _VERSION:
-        raise ValueError(f"unknown governor state version {version!r}")
-    windows = []
-    for i in range(int(count)):
-        values = _WINDOW.unpack_from(raw, _HEAD.size + i * _WINDOW.size)
-        limit, period, reserve, left, reset_at = values[:5]
-        flags, ring_at, ring_total = values[5:10], values[10], values[11]
-        w = WindowState(int(limit), period, reserve, 0.0)
-        w.left = int(left)
-        w.in_flight = int(in_flight)
-        w.reset_at = reset_at
-        w.confirmed, w.blind_ok, w.probing, w.identified, w.anchored = (f == 1 for f in flags)
-        w.ring_at = int(ring_at)
-        w.ring_next = math.inf
-        w.ring_total = int(ring_total)
-        windows.append(w)
-    return _State(epoch, pause_until, int(in_flight), windows)

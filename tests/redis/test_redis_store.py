@@ -257,6 +257,17 @@ async def test_scripts_are_reloaded_after_a_script_flush(
     assert await take_all(gov) == 5
 
 
+async def test_a_client_that_decodes_responses_works_too(redis_server: RedisServer) -> None:
+    # The state comes back binary: the store reads it undecoded whatever the client says.
+    client = Redis.from_url(redis_server.url, decode_responses=True, socket_timeout=2.0)
+    gov = Governor(Plan.custom(Quota(3, 60)), store=RedisStore(client, namespace="test:fp2"))
+    await confirm(gov, 3, 3, 50.0)
+    assert await take_all(gov) == 2
+    window = gov.stats().windows[0]
+    assert (window.limit, window.available, window.confirmed) == (3, 0, True)
+    await client.aclose()
+
+
 async def test_bad_arguments_are_refused(redis_server: RedisServer) -> None:
     with pytest.raises(ConfigurationError):
         RedisStore.from_url(redis_server.url, on_store_error="ignore")  # type: ignore[arg-type]

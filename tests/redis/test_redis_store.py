@@ -261,7 +261,7 @@ async def test_a_client_that_decodes_responses_works_too(redis_server: RedisServ
     # The state comes back binary: the store reads it undecoded whatever the client says.
     client = Redis.from_url(redis_server.url, decode_responses=True, socket_timeout=2.0)
     gov = Governor(Plan.custom(Quota(3, 60)), store=RedisStore(client, namespace="test:fp2"))
-    await confirm(gov, 3, 3, 50.0)
+    await confirm(gov, 3, 2, 50.0)
     assert await take_all(gov) == 2
     window = gov.stats().windows[0]
     assert (window.limit, window.available, window.confirmed) == (3, 0, True)

@@ -17,7 +17,11 @@ It starts its own redis-server (on a free loopback port, nothing persisted) unle
 `--redis-url` is given; that Redis is flushed between scenarios. It prints Markdown
 tables; it is a measurement, not a pass/fail test.
 
+The acquire table also gives the Redis time per script call (`INFO commandstats`, reset
+before each row): for the RedisStore row, the mean of its take and end scripts.
+
 Run:  .venv/bin/python benchmarks/bench_redis.py [--duration 20]   (about 80 s)
+      .venv/bin/python benchmarks/bench_redis.py --only "" --repeat 3   (acquire table only)
 """
 
 from __future__ import annotations
@@ -199,8 +203,17 @@ async def timed(op: Callable[[], Awaitable[Any]], after: Callable[[], Awaitable[
     return f"{percentile(samples, 50) * 1e6:.0f} / {percentile(samples, 99) * 1e6:.0f}"
 
 
+async def script_time(redis: Redis, timed_run: Awaitable[str]) -> tuple[str, str]:
+    """`timed_run`'s figures, and the Redis time per script it ran (INFO commandstats)."""
+    await redis.config_resetstat()
+    figures = await timed_run
+    stats = (await redis.info("commandstats")).get("cmdstat_evalsha")
+    return figures, "-" if stats is None else f"{stats['usec_per_call']:.1f}"
+
+
 async def acquire_latency(redis_url: str) -> list[list[str]]:
-    await Redis.from_url(redis_url).flushdb()
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
     plan = Plan.custom(Quota(10**9, 3600.0), Quota(10**9, 86400.0))
     rows = []
     for name, store in (
@@ -221,7 +234,8 @@ async def acquire_latency(redis_url: str) -> list[list[str]]:
             current = asyncio.current_task()
             await asyncio.gather(*(t for t in asyncio.all_tasks() if t is not current))
 
-        rows.append([name, await timed(op, after)])
+        # Every acquire runs the take script and every release the end script.
+        rows.append([name, *await script_time(redis, timed(op, after))])
         if store is not None:
             await store.aclose()
     item = parse(f"{10**9} per 1 hour")
@@ -238,7 +252,8 @@ async def acquire_latency(redis_url: str) -> list[list[str]]:
         async def nothing() -> None:
             return None
 
-        rows.append([name, await timed(hit, nothing)])
+        rows.append([name, *await script_time(redis, timed(hit, nothing))])
+    await redis.aclose()
     return rows
 
 
@@ -271,7 +286,9 @@ async def main(duration: float, redis_url: str | None, only: list[str], repeat: 
                 + (f", round {round_ + 1} of {repeat}" if repeat > 1 else "")
                 + ":\n"
             )
-            print_table(["operation", "p50 / p99 µs"], await acquire_latency(url))
+            print_table(
+                ["operation", "p50 / p99 µs", "Redis µs per script"], await acquire_latency(url)
+            )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ async def test_workers_share_one_budget_without_429s(
     assert stats.requests == 24
     assert stats.rate_limited == 0
     # The state lives under a hash of the key, never the key itself.
-    keys = [k.decode() for k in await redis_client.keys("gu1:gov:*")]
+    keys = [k if isinstance(k, str) else k.decode() for k in await redis_client.keys("gu1:gov:*")]
     fingerprint = ApiKey(DEFAULT_KEY).fingerprint
     assert keys
     assert all(fingerprint in k for k in keys)

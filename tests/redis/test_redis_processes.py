@@ -26,9 +26,15 @@ async def test_processes_hammering_one_key_take_exactly_the_limit(
     ]
     with context.Pool(PROCESSES) as pool:
         granted = pool.starmap_async(_workers.hammer, args).get(timeout=60)
-    # Every grant was sent, so the window can never give more than its limit; and since
-    # every worker stopped only when the window was spent, it gave exactly that.
-    assert sum(granted) == LIMIT
+    # Every grant was sent, so the window can never give more than its limit.
     assert len(granted) == PROCESSES
+    assert sum(granted) <= LIMIT
+    # And nothing was lost: what the workers took plus what is still there is exactly the
+    # limit. (A worker may stop a moment early — a permit granted just as its sibling
+    # tasks were cancelled is given back after the others judged the window spent — so
+    # the leftover is counted here rather than assumed to be zero.)
+    left = await _workers.take_what_is_left(redis_server.url, "test:shared", LIMIT)
+    assert sum(granted) + left == LIMIT
+    assert sum(granted) >= LIMIT - PROCESSES * TASKS_PER_PROCESS
     # No token left in flight.
     assert await redis_client.hget("gu1:gov:test:shared:state", "n") == b"0"

@@ -12,6 +12,7 @@ from gu1_async._types import FilePart
 from gu1_async.models import ApiResult, BatchFailures, BatchJob, ImportMapping, MappingTarget
 from gu1_async.resources._base import Resource, endpoint
 from gu1_async.resources._jobs import ProgressCallback, poll_job
+from gu1_async.resources.transactions import transaction_file_form
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -201,17 +202,15 @@ class BulkImports(Resource):
         **options: Unpack[RequestOptions],
     ) -> BatchJob:
         """Import transactions from a CSV/Excel/JSON file (omit both mappings: native parser)."""
-        form = form_fields(
-            {
-                "file": file,
-                "mappingId": mapping_id,
-                "columnMapping": column_mapping,
-                "executeRules": execute_rules,
-                "skipDuplicates": skip_duplicates,
-                "validateExistingEntity": validate_existing_entity,
-                "batchErrorHandling": batch_error_handling,
-            },
-            extra_fields,
+        form = transaction_file_form(
+            file=file,
+            mapping_id=mapping_id,
+            column_mapping=column_mapping,
+            execute_rules=execute_rules,
+            skip_duplicates=skip_duplicates,
+            validate_existing_entity=validate_existing_entity,
+            batch_error_handling=batch_error_handling,
+            extra_fields=extra_fields,
         )
         data = await self._request(
             "bulk_imports.import_transactions",

@@ -228,17 +228,15 @@ class Transactions(Resource):
         **options: Unpack[RequestOptions],
     ) -> TransactionBatchResult | BatchJob:
         """Upload a CSV/Excel/JSON file of transactions (omit both mappings: native parser)."""
-        form = form_fields(
-            {
-                "file": file,
-                "mappingId": mapping_id,
-                "columnMapping": column_mapping,
-                "executeRules": execute_rules,
-                "skipDuplicates": skip_duplicates,
-                "validateExistingEntity": validate_existing_entity,
-                "batchErrorHandling": batch_error_handling,
-            },
-            extra_fields,
+        form = transaction_file_form(
+            file=file,
+            mapping_id=mapping_id,
+            column_mapping=column_mapping,
+            execute_rules=execute_rules,
+            skip_duplicates=skip_duplicates,
+            validate_existing_entity=validate_existing_entity,
+            batch_error_handling=batch_error_handling,
+            extra_fields=extra_fields,
         )
         data = await self._request(
             "transactions.upload",
@@ -300,3 +298,33 @@ class Transactions(Resource):
     ) -> Ingestion[Any, TransactionCreateResult]:
         """Create every row once, de-duplicated by `externalId`, at BATCH priority."""
         return ingest_transactions(self.create, self.get_by_external_id, items, **options)
+
+
+def transaction_file_form(
+    *,
+    file: FilePart,
+    mapping_id: str | None,
+    column_mapping: _Body | None,
+    execute_rules: bool | None,
+    skip_duplicates: bool | None,
+    validate_existing_entity: bool | None,
+    batch_error_handling: str | None,
+    extra_fields: _Body | None,
+) -> dict[str, FilePart | str]:
+    """The multipart form of a transaction file upload.
+
+    gu1 documents the same form at two paths (`/transactions/upload` and
+    `/batch-import/import/transactions`); both methods build it here.
+    """
+    return form_fields(
+        {
+            "file": file,
+            "mappingId": mapping_id,
+            "columnMapping": column_mapping,
+            "executeRules": execute_rules,
+            "skipDuplicates": skip_duplicates,
+            "validateExistingEntity": validate_existing_entity,
+            "batchErrorHandling": batch_error_handling,
+        },
+        extra_fields,
+    )

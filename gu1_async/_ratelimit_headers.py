@@ -21,11 +21,17 @@ import functools
 import math
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 
-__all__ = ["RateLimitSnapshot", "ServerClock", "parse_rate_limit_headers"]
+__all__ = [
+    "RateLimitReader",
+    "RateLimitSnapshot",
+    "ServerClock",
+    "parse_rate_limit_headers",
+    "parse_rate_limit_values",
+]
 
 _MAX_LIMIT = 10**9  # no plan is anywhere near this; larger is garbage
 _MAX_HORIZON = dt.timedelta(days=400)  # a reset further away than this is garbage
@@ -87,18 +93,43 @@ def parse_rate_limit_headers(
     """Read the rate-limit headers of one response. Never raises."""
     try:
         values = _lower_keys(headers)
-        date = _http_date(values.get("date"))
-        anchor = date or received_at
-        limit = _count(values.get("x-ratelimit-limit"))
-        remaining = _count(values.get("x-ratelimit-remaining"))
-        if limit is not None and remaining is not None and remaining > limit:
-            remaining = None  # contradictory; trust neither more than the limit
+    except Exception:  # pragma: no cover - belt and braces: the parser is total
+        return RateLimitSnapshot(received_at=received_at)
+    return parse_rate_limit_values(
+        limit=values.get("x-ratelimit-limit"),
+        remaining=values.get("x-ratelimit-remaining"),
+        reset=values.get("x-ratelimit-reset"),
+        retry_after=values.get("retry-after"),
+        date=values.get("date"),
+        received_at=received_at,
+    )
+
+
+def parse_rate_limit_values(
+    *,
+    limit: str | None,
+    remaining: str | None,
+    reset: str | None,
+    retry_after: str | None,
+    date: str | None,
+    received_at: dt.datetime | None = None,
+) -> RateLimitSnapshot:
+    """The same, from the five header values already picked out (the per-response path:
+    the transport's headers are case-insensitive, so the requester reads them directly
+    instead of walking every header). Never raises."""
+    try:
+        server_date = _parse_http_date(date.strip()) if date else None
+        anchor = server_date or received_at
+        limit_n = _count(limit)
+        remaining_n = _count(remaining)
+        if limit_n is not None and remaining_n is not None and remaining_n > limit_n:
+            remaining_n = None  # contradictory; trust neither more than the limit
         return RateLimitSnapshot(
-            limit=limit,
-            remaining=remaining,
-            reset=_reset(values.get("x-ratelimit-reset"), anchor),
-            retry_after=_retry_after(values.get("retry-after"), anchor),
-            date=date,
+            limit=limit_n,
+            remaining=remaining_n,
+            reset=_reset(reset.strip(), anchor) if reset else None,
+            retry_after=_retry_after(retry_after.strip(), anchor) if retry_after else None,
+            date=server_date,
             received_at=received_at,
         )
     except Exception:  # pragma: no cover - belt and braces: the parser is total
@@ -123,7 +154,10 @@ def _lower_keys(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[
 
 
 def _count(raw: str | None) -> int | None:
-    if raw is None or not raw.isascii() or not raw.isdigit():
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit():
         return None
     value = int(raw)
     return value if value <= _MAX_LIMIT else None
@@ -231,11 +265,15 @@ class ServerClock:
         self._horizon = horizon
         # (received_wall, bound) with increasing bounds: a sliding-window minimum.
         self._bounds: deque[tuple[float, float]] = deque()
+        self._last_date: dt.datetime | None = None
 
     def update(self, date: dt.datetime | None, received_wall: float) -> None:
         """Record one response's `Date` and the local wall time it arrived."""
-        if date is None:
+        if date is None or date == self._last_date:
+            # Within one `Date` second, the first reading gives the smallest bound: later
+            # ones (arriving later, same date) can never become the minimum.
             return
+        self._last_date = date
         bound = received_wall - date.timestamp()
         while self._bounds and self._bounds[-1][1] >= bound:
             self._bounds.pop()  # never again the minimum: a newer, smaller bound exists
@@ -252,3 +290,75 @@ class ServerClock:
         """Seconds from local wall time `now_wall` until the server's clock reads `when`."""
         server_now = now_wall - (self.offset or 0.0)
         return max(0.0, when.timestamp() - server_now)
+
+
+class RateLimitReader:
+    """Reads every response's rate-limit headers: the snapshot, and the reset on our clock.
+
+    This runs once per response, so it is kept lean. A burst of responses repeats `Limit`,
+    `Reset` and `Date` verbatim (they change once a second or once a window): the last
+    strings and what they parsed to are kept, so a response that repeats them costs three
+    comparisons, and only `Remaining` is parsed anew. Anything else (a new second, a
+    `Retry-After`, a missing `Date`) goes through `parse_rate_limit_values`.
+    """
+
+    __slots__ = ("_date", "_limit", "_parsed", "_reset", "_server_clock")
+
+    def __init__(self, server_clock: ServerClock) -> None:
+        self._server_clock = server_clock
+        self._limit: str | None = None
+        self._reset: str | None = None
+        self._date: str | None = None
+        # limit, reset, reset as a timestamp, date, for the strings above
+        self._parsed: tuple[int | None, dt.datetime | None, float, dt.datetime | None] | None = None
+
+    def read(
+        self, get: Callable[[str], str | None], now_wall: float
+    ) -> tuple[RateLimitSnapshot, float | None]:
+        """The snapshot of one response, and seconds until its reset on the local clock.
+
+        Args:
+            get: the response's header lookup, case-insensitive.
+            now_wall: local wall time the response arrived.
+        """
+        limit_raw = get("X-RateLimit-Limit")
+        remaining_raw = get("X-RateLimit-Remaining")
+        reset_raw = get("X-RateLimit-Reset")
+        date_raw = get("Date")
+        retry_raw = get("Retry-After")
+        received = dt.datetime.fromtimestamp(now_wall, tz=dt.timezone.utc)
+        parsed = self._parsed
+        if (
+            parsed is not None
+            and retry_raw is None
+            and date_raw == self._date
+            and reset_raw == self._reset
+            and limit_raw == self._limit
+        ):
+            limit, reset, reset_ts, date = parsed
+            remaining = _count(remaining_raw)
+            if limit is not None and remaining is not None and remaining > limit:
+                remaining = None
+            snapshot = RateLimitSnapshot(limit, remaining, reset, None, date, received)
+        else:
+            snapshot = parse_rate_limit_values(
+                limit=limit_raw,
+                remaining=remaining_raw,
+                reset=reset_raw,
+                retry_after=retry_raw,
+                date=date_raw,
+                received_at=received,
+            )
+            self._server_clock.update(snapshot.date, now_wall)
+            reset = snapshot.reset
+            reset_ts = reset.timestamp() if reset is not None else 0.0
+            # Without `Date`, a relative Reset is anchored on the arrival time: not reusable.
+            if snapshot.date is not None:
+                self._limit, self._reset, self._date = limit_raw, reset_raw, date_raw
+                self._parsed = (snapshot.limit, reset, reset_ts, snapshot.date)
+            else:
+                self._parsed = None
+        if reset is None:
+            return snapshot, None
+        offset = self._server_clock.offset or 0.0
+        return snapshot, max(0.0, reset_ts - (now_wall - offset))

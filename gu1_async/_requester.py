@@ -8,7 +8,6 @@ JSON or an exception from the error tree.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._auth import ApiKey
 from ._clock import Clock
 from ._errors import APIConnectionError, APIResponseError, ConfigurationError, Gu1Error
-from ._ratelimit_headers import RateLimitSnapshot, ServerClock, parse_rate_limit_headers
+from ._ratelimit_headers import RateLimitReader, RateLimitSnapshot, ServerClock
 from ._response import InvalidJSONBody, decode_json, error_from_response
 from ._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
 from ._transport import AiohttpTransport, RawRequest, RawResponse
@@ -71,7 +70,7 @@ class HttpRequester:
         self._timeout = timeout if timeout != transport.default_timeout else None
         self._priority = priority
         self._max_wait = max_wait
-        self._server_clock = server_clock
+        self._rate_limits = RateLimitReader(server_clock)
         self._on_snapshot = on_snapshot
         self._on_operation = on_operation
 
@@ -128,7 +127,10 @@ class HttpRequester:
     async def _attempt(
         self, raw: RawRequest, path: str, priority: Priority, max_wait: float | None
     ) -> Any:
-        permit = await self._governor.acquire(priority=priority, max_wait=max_wait)
+        # Most requests find a slot free: take it without another coroutine frame.
+        permit = self._governor.try_acquire(priority)
+        if permit is None:
+            permit = await self._governor.acquire(priority, max_wait)
         try:
             response = await self._transport.send(raw)
         except APIConnectionError as exc:
@@ -143,8 +145,16 @@ class HttpRequester:
             permit.release()
             raise
         permit.mark_sent()
-        snapshot = self._snapshot(response)
-        permit.observe(self._observation(response.status, snapshot))
+        snapshot, reset_after = self._rate_limits.read(response.headers.get, self._clock.time())
+        permit.observe(
+            Observation(
+                response.status,
+                snapshot.limit,
+                snapshot.remaining,
+                reset_after,
+                snapshot.retry_after,
+            )
+        )
         self._on_snapshot(snapshot)
         log.debug(
             "gu1 %s %s -> %d (remaining %s)", raw.method, path, response.status, snapshot.remaining
@@ -158,8 +168,8 @@ class HttpRequester:
                 request_id=_request_id(response),
                 snapshot=snapshot,
             )
-        content_type = (response.header("Content-Type") or "").split(";", 1)[0].strip().lower()
-        if content_type in _TEXT_TYPES:
+        content_type = response.headers.get("Content-Type")
+        if content_type and content_type[:5].lower() == "text/" and _is_text(content_type):
             # CSV downloads (bulk-import failures) are text, not JSON.
             return response.body.decode("utf-8", errors="replace")
         try:
@@ -174,24 +184,9 @@ class HttpRequester:
                 path=path,
             ) from None
 
-    def _snapshot(self, response: RawResponse) -> RateLimitSnapshot:
-        now_wall = self._clock.time()
-        received = dt.datetime.fromtimestamp(now_wall, tz=dt.timezone.utc)
-        snapshot = parse_rate_limit_headers(response.headers, received_at=received)
-        self._server_clock.update(snapshot.date, now_wall)
-        return snapshot
 
-    def _observation(self, status: int, snapshot: RateLimitSnapshot) -> Observation:
-        reset_after = None
-        if snapshot.reset is not None:
-            reset_after = self._server_clock.seconds_until(snapshot.reset, self._clock.time())
-        return Observation(
-            status=status,
-            limit=snapshot.limit,
-            remaining=snapshot.remaining,
-            reset_after=reset_after,
-            retry_after=snapshot.retry_after,
-        )
+def _is_text(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() in _TEXT_TYPES
 
 
 def _request_id(response: RawResponse) -> str | None:

@@ -63,11 +63,11 @@ def decode_json(body: bytes) -> Any:
     Raises:
         InvalidJSONBody: the body is not valid JSON.
     """
-    if not body.strip():
-        return None
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
+        if not body.strip():  # checked only now: stripping copies the whole body
+            return None
         raise InvalidJSONBody(excerpt(body)) from None
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aiohttp
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._errors import APIConnectionError, APITimeoutError, ConfigurationError
 from ._types import JSON, FilePart, FormFields, Params, Timeout
@@ -22,6 +23,15 @@ from ._types import JSON, FilePart, FormFields, Params, Timeout
 __all__ = ["AiohttpTransport", "RawRequest", "RawResponse"]
 
 log = logging.getLogger("gu1_async")
+
+
+def _case_insensitive(
+    headers: CIMultiDictProxy[str] | Mapping[str, str] | Iterable[tuple[str, str]],
+) -> CIMultiDictProxy[str]:
+    """aiohttp's headers as they are; anything else (tests, stubs) copied into one."""
+    if isinstance(headers, CIMultiDictProxy):
+        return headers
+    return CIMultiDictProxy(CIMultiDict(headers))
 
 
 @attrs.frozen
@@ -39,16 +49,19 @@ class RawRequest:
 
 @attrs.frozen
 class RawResponse:
-    """One HTTP answer, as plain data."""
+    """One HTTP answer, as plain data.
+
+    `headers` is case-insensitive (aiohttp's own read-only multidict, kept as it is: copying
+    every header of every response costs more than the few lookups the SDK makes).
+    """
 
     status: int
-    headers: tuple[tuple[str, str], ...]
+    headers: CIMultiDictProxy[str] = attrs.field(converter=_case_insensitive)
     body: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
 
     def header(self, name: str) -> str | None:
         """The first value of a header, case-insensitively."""
-        lowered = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lowered), None)
+        return self.headers.get(name)
 
 
 class AiohttpTransport:
@@ -93,7 +106,8 @@ class AiohttpTransport:
             APIConnectionError: the connection failed or broke.
         """
         session = self._get_session()
-        kwargs: dict[str, Any] = {"headers": dict(request.headers)}
+        # Only what this request needs: aiohttp does work for every argument it is given.
+        kwargs: dict[str, Any] = {"headers": request.headers}
         if request.params:
             kwargs["params"] = _query(request.params)
         if request.files is not None:
@@ -102,44 +116,45 @@ class AiohttpTransport:
             kwargs["json"] = request.json
         if request.timeout is not None:
             kwargs["timeout"] = _client_timeout(request.timeout)
-        where: dict[str, Any] = {"method": request.method, "path": _path_of(request.url)}
         try:
             async with session.request(request.method, request.url, **kwargs) as response:
                 body = await response.read()
-                return RawResponse(
-                    status=response.status,
-                    headers=tuple(response.headers.items()),
-                    body=body,
-                )
+                return RawResponse(response.status, response.headers, body)
         except aiohttp.ConnectionTimeoutError as exc:
             raise APITimeoutError(
-                f"timed out connecting to gu1 ({exc.__class__.__name__})", sent=False, **where
+                f"timed out connecting to gu1 ({exc.__class__.__name__})",
+                sent=False,
+                **_where(request),
             ) from None
         except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as exc:
             raise APITimeoutError(
-                f"timed out waiting for gu1 to answer ({exc.__class__.__name__})", **where
+                f"timed out waiting for gu1 to answer ({exc.__class__.__name__})",
+                **_where(request),
             ) from None
         except aiohttp.ClientConnectorError as exc:
             raise APIConnectionError(
                 f"cannot connect to gu1 at {_host_of(request.url)}: {exc.strerror or exc}",
                 sent=False,
-                **where,
+                **_where(request),
             ) from None
         except aiohttp.ServerDisconnectedError:
             raise APIConnectionError(
-                "gu1 closed the connection before answering", **where
+                "gu1 closed the connection before answering", **_where(request)
             ) from None
         except aiohttp.ClientPayloadError as exc:
             raise APIConnectionError(
-                f"the response body was cut off ({exc.__class__.__name__})", sent=True, **where
+                f"the response body was cut off ({exc.__class__.__name__})",
+                sent=True,
+                **_where(request),
             ) from None
         except aiohttp.ClientError as exc:
             raise APIConnectionError(
-                f"connection to gu1 failed ({exc.__class__.__name__})", **where
+                f"connection to gu1 failed ({exc.__class__.__name__})", **_where(request)
             ) from None
         except OSError as exc:
             raise APIConnectionError(
-                f"connection to gu1 failed ({exc.__class__.__name__}: {exc.strerror})", **where
+                f"connection to gu1 failed ({exc.__class__.__name__}: {exc.strerror})",
+                **_where(request),
             ) from None
 
     async def aclose(self) -> None:
@@ -153,6 +168,11 @@ class AiohttpTransport:
     def session_open(self) -> bool:
         """True while an aiohttp session exists and is open (for the unclosed warning)."""
         return self._session is not None and not self._session.closed
+
+
+def _where(request: RawRequest) -> dict[str, Any]:
+    """Where a failed request was going, for its error (built only when one is raised)."""
+    return {"method": request.method, "path": _path_of(request.url)}
 
 
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:

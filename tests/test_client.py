@@ -351,3 +351,13 @@ async def test_several_files_under_one_field(mock_api: aioresponses) -> None:
         await client.request("POST", "/upload", files={"files": parts, "kind": "tx"})
     fields = [(f[0]["name"], f[0].get("filename")) for f in seen["data"]._fields]
     assert fields == [("files", "t0.csv"), ("files", "t1.csv"), ("files", "t2.csv"), ("kind", None)]
+
+
+def test_raw_response_headers_are_case_insensitive_whatever_they_were_built_from() -> None:
+    from gu1_async._transport import RawResponse
+
+    response = RawResponse(200, [("X-RateLimit-Limit", "100"), ("Set-Cookie", "a")], b"{}")
+    assert response.header("x-ratelimit-limit") == "100"
+    assert response.headers.get("X-RATELIMIT-LIMIT") == "100"
+    assert response.header("Retry-After") is None
+    assert "<2 bytes>" in repr(response)

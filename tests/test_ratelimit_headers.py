@@ -4,8 +4,10 @@ import datetime as dt
 
 from hypothesis import given
 from hypothesis import strategies as st
+from multidict import CIMultiDict
 
 from gu1_async._ratelimit_headers import (
+    RateLimitReader,
     RateLimitSnapshot,
     ServerClock,
     parse_rate_limit_headers,
@@ -149,3 +151,65 @@ def test_server_clock_tightens_across_second_boundaries_and_forgets_old_readings
         local = 1_800_000_002.0 + step * 0.5
         clock.update(dt.datetime.fromtimestamp(int(local - offset + 5), tz=UTC), local)
     assert offset - 5 <= clock.offset < offset - 5 + 0.51
+
+
+# -- RateLimitReader: the per-response path must say exactly what the parser says ---------
+
+DATES = ["Thu, 26 Nov 2026 06:59:00 GMT", "Thu, 26 Nov 2026 06:59:01 GMT", "garbage"]
+RESETS = ["2026-11-26T07:00:00Z", "2026-11-26T08:00:00.000Z", "30", "1795676400", "x"]
+response_headers = st.fixed_dictionaries(
+    {},
+    optional={
+        "X-RateLimit-Limit": st.sampled_from(["100", "1200", "-1", "abc"]),
+        "X-RateLimit-Remaining": st.sampled_from(["0", "7", "99", "5000", ""]),
+        "X-RateLimit-Reset": st.sampled_from(RESETS),
+        "Date": st.sampled_from(DATES),
+        "Retry-After": st.sampled_from(["3", "Thu, 26 Nov 2026 06:59:30 GMT"]),
+    },
+)
+
+
+@given(
+    st.lists(
+        st.tuples(response_headers, st.floats(min_value=0.0, max_value=2.0)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_reader_matches_the_parser_and_the_server_clock(
+    responses: list[tuple[dict[str, str], float]],
+) -> None:
+    # Repeated header values take the reader's memo; it must change nothing.
+    reader = RateLimitReader(ServerClock())
+    reference_clock = ServerClock()
+    now = 1_795_669_140.0  # close to DATES[0], as a live server would be
+    for headers, step in responses:
+        now += step
+        snapshot, reset_after = reader.read(CIMultiDict(headers).get, now)
+        expected = parse_rate_limit_headers(
+            headers, received_at=dt.datetime.fromtimestamp(now, tz=UTC)
+        )
+        reference_clock.update(expected.date, now)
+        assert snapshot == expected
+        if expected.reset is None:
+            assert reset_after is None
+        else:
+            assert reset_after == reference_clock.seconds_until(expected.reset, now)
+
+
+def test_reader_reuses_parsed_values_while_limit_reset_and_date_repeat() -> None:
+    reader = RateLimitReader(ServerClock())
+    headers = CIMultiDict(
+        {
+            "x-ratelimit-limit": "100",
+            "x-ratelimit-remaining": "50",
+            "x-ratelimit-reset": "2026-11-26T07:00:00Z",
+            "date": DATE,
+        }
+    )
+    first, _ = reader.read(headers.get, SERVER_NOW.timestamp())
+    headers["x-ratelimit-remaining"] = "49"
+    second, wait = reader.read(headers.get, SERVER_NOW.timestamp() + 0.5)
+    assert second.remaining == 49 and second.limit == 100
+    assert second.reset is first.reset  # the same parsed object: no second parse
+    assert wait == 59.5  # one minute after the Date, half a second later on our clock

@@ -124,6 +124,14 @@ class Governor(RemoteDriver):
             raise self._exhausted(self._estimate(now, priority), None)
         return permit
 
+    def try_acquire(self, priority: Priority = Priority.INTERACTIVE) -> Permit | None:
+        """A permit if one is free right now (nobody ahead, every window has room), else None.
+
+        Never waits and never raises: the synchronous fast path in front of `acquire()` for
+        callers that send many requests (a remote store always answers None).
+        """
+        return self._take_now(priority)
+
     async def acquire(
         self, priority: Priority = Priority.INTERACTIVE, max_wait: float | None = None
     ) -> Permit:

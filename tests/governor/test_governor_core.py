@@ -252,6 +252,21 @@ async def test_deadline_counts_the_queue_ahead() -> None:
     await settle()
 
 
+async def test_try_acquire_answers_at_once_and_never_jumps_the_queue() -> None:
+    gov = confirmed(FakeClock(), remaining=4, reserve=0.5)  # 5 of 10 for interactive only
+    assert gov.try_acquire(Priority.BATCH) is None  # 4 left, all inside the reserve
+    batch_waiter = asyncio.create_task(gov.acquire(Priority.BATCH))
+    await settle()
+    assert not batch_waiter.done()
+    # Interactive traffic may use the reserve, and no interactive waiter is ahead.
+    permits = [gov.try_acquire() for _ in range(4)]
+    assert all(isinstance(p, Permit) for p in permits)
+    assert gov.try_acquire() is None  # spent: None, not an error
+    assert gov.stats().waiters == 1
+    batch_waiter.cancel()
+    await settle()
+
+
 async def test_acquire_nowait_respects_the_queue() -> None:
     clock = FakeClock()
     gov = Governor(ONE_WINDOW, clock=clock)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -233,7 +233,7 @@ class Gu1Client:
 
     # -- the low-level request ---------------------------------------------------------
 
-    async def request(
+    def request(
         self,
         method: str,
         path: str,
@@ -245,10 +245,12 @@ class Gu1Client:
         timeout: float | Timeout | None = None,
         priority: Priority | None = None,
         max_wait: float | None = _UNSET,
-    ) -> Any:
-        """Send a request to any gu1 path and return the decoded JSON body.
+    ) -> Coroutine[Any, Any, Any]:
+        """Send a request to any gu1 path; await it for the decoded JSON body.
 
         Goes through the governor and the retry policy like every resource method.
+        (A plain method that returns the requester's coroutine, so that no extra coroutine
+        frame sits between the caller and the connection: `await client.request(...)`.)
 
         Args:
             method: HTTP method.
@@ -271,7 +273,7 @@ class Gu1Client:
             options["priority"] = priority
         if max_wait is not _UNSET:
             options["max_wait"] = max_wait
-        return await self._requester.request(
+        return self._requester.request(
             method, path, params=params, json=json, files=files, **options
         )
 

@@ -41,6 +41,8 @@ _ISO = re.compile(
     r"\s*(Z|z|[+-]\d{2}:?\d{2})?$"
 )
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_UTC = dt.timezone.utc
+_fromtimestamp = dt.datetime.fromtimestamp
 
 
 @attrs.frozen
@@ -326,7 +328,7 @@ class RateLimitReader:
         reset_raw = get("X-RateLimit-Reset")
         date_raw = get("Date")
         retry_raw = get("Retry-After")
-        received = dt.datetime.fromtimestamp(now_wall, tz=dt.timezone.utc)
+        received = _fromtimestamp(now_wall, _UTC)
         parsed = self._parsed
         if (
             parsed is not None

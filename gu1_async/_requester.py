@@ -20,7 +20,7 @@ from ._response import InvalidJSONBody, decode_json, error_from_response
 from ._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
 from ._transport import AiohttpTransport, RawRequest, RawResponse
 from ._types import JSON, FormFields, Params, Priority, Timeout
-from .governor import Governor, Observation
+from .governor import Governor, Observation, Permit
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -103,8 +103,20 @@ class HttpRequester:
         if operation is not None:
             self._on_operation(operation)
 
+        # The first attempt is spelled out here rather than awaited through `_attempt`:
+        # every coroutine frame between the caller and aiohttp is crossed again each time
+        # aiohttp suspends and resumes, and success on the first try is the common case.
+        governor = self._governor
         try:
-            result = await self._attempt(raw, path, priority, max_wait)
+            permit = governor.try_acquire(priority)  # most requests find a slot free
+            if permit is None:
+                permit = await governor.acquire(priority, max_wait)
+            try:
+                response = await self._transport.send(raw)
+            except BaseException as exc:
+                _unanswered(permit, exc, raw, path)
+                raise
+            result = self._answer(raw, path, permit, response)
         except Gu1Error as exc:
             if classify(exc, method) is None:
                 raise
@@ -120,30 +132,27 @@ class HttpRequester:
                 budget=self._retry_budget,
                 sleep=self._clock.sleep,
             )
-        if self._retry_budget is not None:
-            self._retry_budget.on_success()
+        budget = self._retry_budget
+        if budget is not None and budget.tokens < budget.capacity:
+            budget.on_success()
         return result
 
     async def _attempt(
         self, raw: RawRequest, path: str, priority: Priority, max_wait: float | None
     ) -> Any:
-        # Most requests find a slot free: take it without another coroutine frame.
+        """One retry: the same steps as the first attempt in `request`."""
         permit = self._governor.try_acquire(priority)
         if permit is None:
             permit = await self._governor.acquire(priority, max_wait)
         try:
             response = await self._transport.send(raw)
-        except APIConnectionError as exc:
-            if exc.sent is not False:
-                permit.mark_sent()  # it may have reached gu1 and been counted
-            permit.release()
-            log.debug("gu1 %s %s failed: %s", raw.method, path, exc.message)
+        except BaseException as exc:
+            _unanswered(permit, exc, raw, path)
             raise
-        except BaseException:
-            # Cancelled mid-flight: the request may have been counted; assume it was.
-            permit.mark_sent()
-            permit.release()
-            raise
+        return self._answer(raw, path, permit, response)
+
+    def _answer(self, raw: RawRequest, path: str, permit: Permit, response: RawResponse) -> Any:
+        """Feed the response's rate-limit headers back, then its body or its error."""
         permit.mark_sent()
         snapshot, reset_after = self._rate_limits.read(response.headers.get, self._clock.time())
         permit.observe(
@@ -183,6 +192,18 @@ class HttpRequester:
                 method=raw.method,
                 path=path,
             ) from None
+
+
+def _unanswered(permit: Permit, exc: BaseException, raw: RawRequest, path: str) -> None:
+    """End the permit of an attempt that got no response."""
+    if isinstance(exc, APIConnectionError):
+        if exc.sent is not False:
+            permit.mark_sent()  # it may have reached gu1 and been counted
+        log.debug("gu1 %s %s failed: %s", raw.method, path, exc.message)
+    else:
+        # Cancelled mid-flight (or a bug): the request may have been counted; assume it was.
+        permit.mark_sent()
+    permit.release()
 
 
 def _is_text(content_type: str) -> bool:

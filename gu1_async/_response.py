@@ -64,6 +64,12 @@ def decode_json(body: bytes) -> Any:
         InvalidJSONBody: the body is not valid JSON.
     """
     try:
+        # gu1 sends UTF-8 (as RFC 8259 requires); decoding it directly skips json's encoding
+        # sniffing. Anything else (a BOM, UTF-16, an empty body) takes the slow path below.
+        return json.loads(body.decode())
+    except (ValueError, UnicodeDecodeError):
+        pass
+    try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         if not body.strip():  # checked only now: stripping copies the whole body

@@ -154,6 +154,12 @@ def test_non_json_bodies_still_map_by_status(body: bytes) -> None:
 def test_decode_json() -> None:
     assert decode_json(b"") is None
     assert decode_json(b'{"a": 1}') == {"a": 1}
+    assert decode_json(b"  \n") is None
+    # Not plain UTF-8: still JSON (json's own encoding detection takes over).
+    assert decode_json('\ufeff{"a": "é"}'.encode("utf-8")) == {"a": "é"}  # BOM
+    assert decode_json('{"a": "é"}'.encode("utf-16")) == {"a": "é"}
+    with pytest.raises(InvalidJSONBody):
+        decode_json(b"\xff\xfe\xfa")
     with pytest.raises(InvalidJSONBody) as info:
         decode_json(b"x" * 500)
     assert len(info.value.excerpt) <= 201

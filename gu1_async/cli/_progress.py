@@ -80,8 +80,10 @@ class IngestProgress:
         console: Console,
         enabled: bool = True,
         refresh: float = 0.25,
+        rows_per_request: float = 1.0,
     ) -> None:
         self._run = run
+        self._rows_per_request = rows_per_request
         self._client = client
         self._total = total
         self._refresh = refresh
@@ -118,7 +120,9 @@ class IngestProgress:
         done = report.succeeded + report.failed + report.skipped
         eta = "-"
         if self._total is not None:
-            eta = format_duration(quota_eta(self._total - done, stats.windows, rate or None))
+            # Bulk jobs carry many rows per request: the quota counts requests, not rows.
+            requests_left = math.ceil((self._total - done) / self._rows_per_request)
+            eta = format_duration(quota_eta(requests_left, stats.windows, rate or None))
         self._progress.update(
             self._task,
             completed=done,

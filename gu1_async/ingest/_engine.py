@@ -5,7 +5,10 @@ the input, then waits for the first one to finish. Nothing runs while nobody ite
 a slow consumer slows the reading down (backpressure), and memory holds at most
 `concurrency` items — started or finished-but-not-yet-yielded — whatever the input size.
 
-The engine knows nothing of HTTP: `send_one(item)` is any coroutine function. The
+The engine knows nothing of HTTP: `send_one(item)` is any coroutine function. It is
+called the moment an item is taken, in input order, and its awaitable is awaited later:
+a plain function returning a future may therefore collect items before sending them
+(the bulk path groups rows into jobs this way, see `_bulk.py`). The
 resources build it from their idempotent upsert/create (see `_senders.py`); the quota
 pacing happens below, in the governor, where every request waits for its slot.
 """

@@ -5,11 +5,18 @@ from __future__ import annotations
 import builtins
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from gu1_async._errors import ConfigurationError
 from gu1_async._serde import ClearType, compact, query, structure, unwrap, unwrap_list
-from gu1_async.ingest import Ingestion, ingest_entities
+from gu1_async.ingest import (
+    BulkIngestion,
+    BulkRowResult,
+    Ingestion,
+    ingest_entities,
+    ingest_entities_auto,
+    ingest_entities_bulk,
+)
 from gu1_async.models import (
     ApiResult,
     AttributesUpdateResult,
@@ -24,6 +31,7 @@ from gu1_async.models import (
     UpsertResult,
 )
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources.bulk_imports import BulkImports
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
@@ -31,7 +39,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from gu1_async._types import RequestOptions
-    from gu1_async.ingest import EntityIngestOptions
+    from gu1_async.ingest import EntityBulkIngestOptions, EntityIngestOptions
 
 __all__ = ["Entities"]
 
@@ -489,8 +497,61 @@ class Entities(Resource):
         )
         return ApiResult.from_api(data if isinstance(data, Mapping) else {})
 
+    @overload
     def ingest(
-        self, items: Iterable[Any] | AsyncIterable[Any], **options: Unpack[EntityIngestOptions]
-    ) -> Ingestion[Any, UpsertResult]:
-        """Upsert every row, keyed by `externalId`, at BATCH priority (docs/batch.md)."""
-        return ingest_entities(self.upsert, items, **options)
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        *,
+        via: Literal["upsert"] = "upsert",
+        **options: Unpack[EntityIngestOptions],
+    ) -> Ingestion[Any, UpsertResult]: ...
+
+    @overload
+    def ingest(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        *,
+        via: Literal["bulk"],
+        **options: Unpack[EntityBulkIngestOptions],
+    ) -> BulkIngestion[BulkRowResult]: ...
+
+    @overload
+    def ingest(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        *,
+        via: Literal["auto"],
+        **options: Unpack[EntityBulkIngestOptions],
+    ) -> BulkIngestion[BulkRowResult | UpsertResult]: ...
+
+    def ingest(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        *,
+        via: Literal["upsert", "bulk", "auto"] = "upsert",
+        **options: Any,
+    ) -> Ingestion[Any, Any]:
+        """Send every row at BATCH priority; iterate the per-row outcomes (docs/batch.md).
+
+        Args:
+            items: any iterable or async iterable of rows (dicts or models), read lazily.
+            via: `upsert` (default): `PUT /entities/upsert` per row, keyed by
+                `externalId`. `bulk`: `POST /entities/automatic/bulk` jobs of `bulk_size`
+                rows keyed by `taxId` (creates only; needs `entities:bulk_import`, and the
+                organization's feature flag, else `BulkUnavailableError`). `auto`: bulk,
+                falling back to upsert for the whole run when the bulk endpoint answers
+                403/404.
+            **options: `EntityIngestOptions` for upsert, `EntityBulkIngestOptions` else.
+
+        Raises:
+            ConfigurationError: an unknown `via`.
+        """
+        if via not in ("upsert", "bulk", "auto"):
+            raise ConfigurationError(f"via must be 'upsert', 'bulk' or 'auto', got {via!r}")
+        if via == "upsert":
+            return ingest_entities(self.upsert, items, **options)
+        bulk = BulkImports(self._requester)
+        endpoints = (bulk.import_entities, bulk.get_job, bulk.entity_job_failures)
+        if via == "bulk":
+            return ingest_entities_bulk(*endpoints, items, **options)
+        return ingest_entities_auto(*endpoints, self.upsert, items, **options)

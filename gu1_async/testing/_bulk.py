@@ -215,6 +215,14 @@ def _submit(
     state = state_of(request)
     stop = fields.get("stopOnFirstError") in (True, "true")
     job = state.jobs.submit(kind, org, rows, state.now(), stopOnFirstError=stop)
+    lost, status = state.jobs.take_lost_answer()
+    if lost and status is None:  # the job started, the connection closes unanswered
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response()
+    if lost and status is not None:
+        error = ApiError(status, "SERVICE_UNAVAILABLE", "Service temporarily unavailable")
+        return json_response(error.body(), status=status)
     return _accepted(job)
 
 

@@ -59,6 +59,7 @@ class Job:
     cancel_requested: bool = False
     completed_at: float | None = None
     heartbeat_at: float | None = None
+    end_early: tuple[str, int] | None = None  # test hook: (status, after this many rows)
 
     def to_api(self) -> dict[str, Any]:
         """The `job` object of `GET /batch-import/jobs/{jobId}`."""
@@ -90,6 +91,8 @@ class JobStore:
         self._scale = time_scale
         self._jobs: dict[str, Job] = {}
         self._processors: dict[str, RowProcessor] = {}
+        self._lost_answers: list[int | None] = []
+        self._early_ends: list[tuple[str, int]] = []
 
     def register(self, kind: str, processor: RowProcessor) -> None:
         """Process rows of jobs of `kind` with `processor`."""
@@ -100,8 +103,34 @@ class JobStore:
     ) -> Job:
         """Queue a job; it starts after QUEUED_SECONDS of API time."""
         job = Job(new_id(), kind, org, rows, created_at=now, options=options)
+        if self._early_ends:
+            job.end_early = self._early_ends.pop(0)
         self._jobs[job.job_id] = job
         return job
+
+    # -- test hooks ------------------------------------------------------------------
+    def lose_next_answers(self, n: int = 1, *, status: int | None = None) -> None:
+        """Test hook: the next `n` imports start their job, then their answer is lost.
+
+        With `status=None` the connection closes unanswered (the client cannot tell whether
+        the job started); with a status (e.g. 503) that error is answered instead of 202.
+        """
+        self._lost_answers.extend([status] * n)
+
+    def take_lost_answer(self) -> tuple[bool, int | None]:
+        """Whether the import being answered loses its answer, and the status to send."""
+        if not self._lost_answers:
+            return False, None
+        return True, self._lost_answers.pop(0)
+
+    def end_next_jobs(self, status: str, *, after_rows: int = 0, n: int = 1) -> None:
+        """Test hook: the next `n` jobs end `status` after processing `after_rows` rows.
+
+        `status` is `failed`, `cancelled` or `interrupted` (a worker lost mid-job).
+        """
+        if status not in TERMINAL or status == "completed":
+            raise ValueError(f"status must be failed, cancelled or interrupted, got {status!r}")
+        self._early_ends.extend([(status, after_rows)] * n)
 
     def get(self, org: str, job_id: str) -> Job:
         """The job, or a 404 (also for another organization's job)."""
@@ -152,6 +181,8 @@ class JobStore:
         seconds_per_row = 1.0 / (ROWS_PER_SECOND * self._scale)
         due = math.floor((now - job.clock_mark) / seconds_per_row + 1e-9)
         todo = min(due, len(job.rows) - job.processed)
+        if job.end_early is not None:
+            todo = max(0, min(todo, job.end_early[1] - job.processed))
         processor = self._processors[job.kind]
         for _ in range(todo):
             row = job.rows[job.processed]
@@ -162,7 +193,9 @@ class JobStore:
                 return
         job.clock_mark += todo * seconds_per_row
         job.heartbeat_at = now
-        if job.processed == len(job.rows):
+        if job.end_early is not None and job.processed >= job.end_early[1]:
+            self._finish(job, job.end_early[0], now)
+        elif job.processed == len(job.rows):
             self._finish(job, "completed", now)
 
     @staticmethod

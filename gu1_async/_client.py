@@ -21,7 +21,7 @@ from . import resources
 from ._auth import ApiKey
 from ._clock import Clock, LoopClock
 from ._errors import ConfigurationError
-from ._ratelimit_headers import RateLimitSnapshot, ServerClock
+from ._ratelimit_headers import RateLimitReader, RateLimitSnapshot
 from ._requester import HttpRequester
 from ._retry import RetryBudget, RetryPolicy
 from ._transport import AiohttpTransport
@@ -59,16 +59,11 @@ class _KeyState:
 
     def __init__(self, governor: Governor, retry: RetryPolicy) -> None:
         self.governor = governor
-        self.server_clock = ServerClock()
-        self.snapshot: RateLimitSnapshot | None = None
+        self.rate_limits = RateLimitReader()
         self.operations: set[str] = set()
         self.retry_budget = (
             RetryBudget(retry.budget_capacity) if retry.budget_capacity is not None else None
         )
-
-    def record_snapshot(self, snapshot: RateLimitSnapshot) -> None:
-        if not snapshot.is_empty:
-            self.snapshot = snapshot
 
 
 class _Pool:
@@ -208,8 +203,7 @@ class Gu1Client:
             timeout=settings.timeout,
             priority=settings.priority,
             max_wait=settings.max_wait,
-            server_clock=self._state.server_clock,
-            on_snapshot=self._state.record_snapshot,
+            rate_limits=self._state.rate_limits,
             on_operation=self._state.operations.add,
         )
         self._attach_resources()
@@ -327,7 +321,7 @@ class Gu1Client:
     @property
     def rate_limit(self) -> RateLimitSnapshot | None:
         """What the latest response said about the quota (None before any response)."""
-        return self._state.snapshot
+        return self._state.rate_limits.latest()
 
     @property
     def api_key(self) -> ApiKey:

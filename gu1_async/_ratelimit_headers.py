@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 
+from .governor import Observation
+
 __all__ = [
     "RateLimitReader",
     "RateLimitSnapshot",
@@ -295,40 +297,47 @@ class ServerClock:
 
 
 class RateLimitReader:
-    """Reads every response's rate-limit headers: the snapshot, and the reset on our clock.
+    """Reads every response's rate-limit headers into the governor's `Observation`.
 
-    This runs once per response, so it is kept lean. A burst of responses repeats `Limit`,
-    `Reset` and `Date` verbatim (they change once a second or once a window): the last
-    strings and what they parsed to are kept, so a response that repeats them costs three
-    comparisons, and only `Remaining` is parsed anew. Anything else (a new second, a
-    `Retry-After`, a missing `Date`) goes through `parse_rate_limit_values`.
+    This runs once per response, so it does as little as it can:
+
+    - A burst of responses repeats `Limit`, `Reset` and `Date` verbatim (they change once a
+      second or once a window). The last strings and what they parsed to are kept, so a
+      response that repeats them costs three comparisons, and only `Remaining` is parsed
+      anew. Anything else (a new second, a `Retry-After`, no `Date`) goes through
+      `parse_rate_limit_values`.
+    - The `RateLimitSnapshot` (with its `received_at` datetime) is built only when someone
+      asks: `last()` for an error about to be raised, `latest()` for `client.rate_limit`.
+
+    Reset is measured on the server's clock (`ServerClock`), so local skew cancels out.
     """
 
-    __slots__ = ("_date", "_limit", "_parsed", "_reset", "_server_clock")
+    __slots__ = ("_date", "_last", "_latest", "_limit", "_parsed", "_reset", "server_clock")
 
-    def __init__(self, server_clock: ServerClock) -> None:
-        self._server_clock = server_clock
+    def __init__(self, server_clock: ServerClock | None = None) -> None:
+        self.server_clock = server_clock if server_clock is not None else ServerClock()
         self._limit: str | None = None
         self._reset: str | None = None
         self._date: str | None = None
-        # limit, reset, reset as a timestamp, date, for the strings above
+        # limit, reset, reset as a timestamp, date: what the strings above parsed to
         self._parsed: tuple[int | None, dt.datetime | None, float, dt.datetime | None] | None = None
+        # limit, remaining, reset, retry_after, date, received (wall): the last response read
+        # and the latest one that carried any rate-limit header
+        self._last: _Values = _NOTHING
+        self._latest: _Values | None = None
 
-    def read(
-        self, get: Callable[[str], str | None], now_wall: float
-    ) -> tuple[RateLimitSnapshot, float | None]:
-        """The snapshot of one response, and seconds until its reset on the local clock.
+    def read(self, get: Callable[[str], str | None], status: int, now_wall: float) -> Observation:
+        """What one response says about the quota.
 
         Args:
             get: the response's header lookup, case-insensitive.
+            status: the response's HTTP status.
             now_wall: local wall time the response arrived.
         """
         limit_raw = get("X-RateLimit-Limit")
-        remaining_raw = get("X-RateLimit-Remaining")
         reset_raw = get("X-RateLimit-Reset")
         date_raw = get("Date")
         retry_raw = get("Retry-After")
-        received = _fromtimestamp(now_wall, _UTC)
         parsed = self._parsed
         if (
             parsed is not None
@@ -338,29 +347,60 @@ class RateLimitReader:
             and limit_raw == self._limit
         ):
             limit, reset, reset_ts, date = parsed
-            remaining = _count(remaining_raw)
-            if limit is not None and remaining is not None and remaining > limit:
-                remaining = None
-            snapshot = RateLimitSnapshot(limit, remaining, reset, None, date, received)
+            remaining_raw = get("X-RateLimit-Remaining")
+            if remaining_raw is not None and remaining_raw.isdigit() and remaining_raw.isascii():
+                count = int(remaining_raw)
+                # garbage, or contradicts the limit: trust neither
+                too_many = count > _MAX_LIMIT or (limit is not None and count > limit)
+                remaining = None if too_many else count
+            else:
+                remaining = _count(remaining_raw)
+            retry_after: float | None = None
         else:
             snapshot = parse_rate_limit_values(
                 limit=limit_raw,
-                remaining=remaining_raw,
+                remaining=get("X-RateLimit-Remaining"),
                 reset=reset_raw,
                 retry_after=retry_raw,
                 date=date_raw,
-                received_at=received,
+                received_at=_fromtimestamp(now_wall, _UTC),
             )
-            self._server_clock.update(snapshot.date, now_wall)
-            reset = snapshot.reset
+            self.server_clock.update(snapshot.date, now_wall)
+            limit, remaining, reset = snapshot.limit, snapshot.remaining, snapshot.reset
+            retry_after, date = snapshot.retry_after, snapshot.date
             reset_ts = reset.timestamp() if reset is not None else 0.0
             # Without `Date`, a relative Reset is anchored on the arrival time: not reusable.
-            if snapshot.date is not None:
+            if date is not None:
                 self._limit, self._reset, self._date = limit_raw, reset_raw, date_raw
-                self._parsed = (snapshot.limit, reset, reset_ts, snapshot.date)
+                self._parsed = (limit, reset, reset_ts, date)
             else:
                 self._parsed = None
-        if reset is None:
-            return snapshot, None
-        offset = self._server_clock.offset or 0.0
-        return snapshot, max(0.0, reset_ts - (now_wall - offset))
+        values = self._last = (limit, remaining, reset, retry_after, date, now_wall)
+        if not (limit is None and remaining is None and reset is None and retry_after is None):
+            self._latest = values
+        reset_after = None
+        if reset is not None:
+            offset = self.server_clock.offset or 0.0
+            reset_after = max(0.0, reset_ts - (now_wall - offset))
+        return Observation(status, limit, remaining, reset_after, retry_after)
+
+    def last(self) -> RateLimitSnapshot:
+        """The snapshot of the response read last (every field None if it had no headers)."""
+        return _snapshot(self._last)
+
+    def latest(self) -> RateLimitSnapshot | None:
+        """The snapshot of the latest response that carried a rate-limit header, if any."""
+        return _snapshot(self._latest) if self._latest is not None else None
+
+
+_Values = tuple[
+    "int | None", "int | None", "dt.datetime | None", "float | None", "dt.datetime | None", float
+]
+_NOTHING: _Values = (None, None, None, None, None, 0.0)
+
+
+def _snapshot(values: _Values) -> RateLimitSnapshot:
+    limit, remaining, reset, retry_after, date, received_wall = values
+    return RateLimitSnapshot(
+        limit, remaining, reset, retry_after, date, _fromtimestamp(received_wall, _UTC)
+    )

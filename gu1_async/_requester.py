@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from ._auth import ApiKey
 from ._clock import Clock
 from ._errors import APIConnectionError, APIResponseError, ConfigurationError, Gu1Error
-from ._ratelimit_headers import RateLimitReader, RateLimitSnapshot, ServerClock
+from ._ratelimit_headers import RateLimitReader
 from ._response import InvalidJSONBody, decode_json, error_from_response
 from ._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
 from ._transport import AiohttpTransport, RawRequest, RawResponse
 from ._types import JSON, FormFields, Params, Priority, Timeout
-from .governor import Governor, Observation, Permit
+from .governor import Governor, Permit
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -53,8 +53,7 @@ class HttpRequester:
         timeout: Timeout | None,
         priority: Priority,
         max_wait: float | None,
-        server_clock: ServerClock,
-        on_snapshot: Callable[[RateLimitSnapshot], None],
+        rate_limits: RateLimitReader,
         on_operation: Callable[[str], None],
     ) -> None:
         self._transport = transport
@@ -70,8 +69,7 @@ class HttpRequester:
         self._timeout = timeout if timeout != transport.default_timeout else None
         self._priority = priority
         self._max_wait = max_wait
-        self._rate_limits = RateLimitReader(server_clock)
-        self._on_snapshot = on_snapshot
+        self._rate_limits = rate_limits
         self._on_operation = on_operation
 
     async def request(
@@ -91,12 +89,17 @@ class HttpRequester:
             raise ConfigurationError(f"unsupported HTTP method {method!r}")
         if not path.startswith("/"):
             raise ConfigurationError(f"path must start with '/', got {path!r}")
-        headers = {**self._default_headers, **(options.get("extra_headers") or {})}
-        # Set last, so that no extra header can replace the key or leak another one.
-        headers.update(self._api_key.authorization_header())
+        extra_headers = options.get("extra_headers")
+        if extra_headers:
+            headers = {**self._default_headers, **extra_headers}
+            # Set last, so that no extra header can replace the key or leak another one.
+            headers.update(self._api_key.authorization_header())
+        else:
+            headers = {**self._default_headers, **self._api_key.authorization_header()}
         # Only a per-call timeout is passed down: the session already applies the client's,
         # and building a ClientTimeout for every request costs measurable CPU.
-        timeout = Timeout.coerce(options.get("timeout")) or self._timeout
+        timeout = options.get("timeout")
+        timeout = Timeout.coerce(timeout) if timeout is not None else self._timeout
         raw = RawRequest(method, self._base_url + path, headers, params, json, files, timeout)
         priority = options.get("priority", self._priority)
         max_wait = options.get("max_wait", self._max_wait)
@@ -154,28 +157,18 @@ class HttpRequester:
     def _answer(self, raw: RawRequest, path: str, permit: Permit, response: RawResponse) -> Any:
         """Feed the response's rate-limit headers back, then its body or its error."""
         permit.mark_sent()
-        snapshot, reset_after = self._rate_limits.read(response.headers.get, self._clock.time())
-        permit.observe(
-            Observation(
-                response.status,
-                snapshot.limit,
-                snapshot.remaining,
-                reset_after,
-                snapshot.retry_after,
-            )
-        )
-        self._on_snapshot(snapshot)
-        log.debug(
-            "gu1 %s %s -> %d (remaining %s)", raw.method, path, response.status, snapshot.remaining
-        )
-        if response.status >= 400:
+        status = response.status
+        observation = self._rate_limits.read(response.headers.get, status, self._clock.time())
+        permit.observe(observation)
+        log.debug("gu1 %s %s -> %d (remaining %s)", raw.method, path, status, observation.remaining)
+        if status >= 400:
             raise error_from_response(
-                response.status,
+                status,
                 response.body,
                 method=raw.method,
                 path=path,
                 request_id=_request_id(response),
-                snapshot=snapshot,
+                snapshot=self._rate_limits.last(),
             )
         content_type = response.headers.get("Content-Type")
         if content_type and content_type[:5].lower() == "text/" and _is_text(content_type):

@@ -161,7 +161,7 @@ response_headers = st.fixed_dictionaries(
     {},
     optional={
         "X-RateLimit-Limit": st.sampled_from(["100", "1200", "-1", "abc"]),
-        "X-RateLimit-Remaining": st.sampled_from(["0", "7", "99", "5000", ""]),
+        "X-RateLimit-Remaining": st.sampled_from(["0", "7", "99", "5000", "", "2000000000", "٣"]),
         "X-RateLimit-Reset": st.sampled_from(RESETS),
         "Date": st.sampled_from(DATES),
         "Retry-After": st.sampled_from(["3", "Thu, 26 Nov 2026 06:59:30 GMT"]),
@@ -183,18 +183,28 @@ def test_reader_matches_the_parser_and_the_server_clock(
     reader = RateLimitReader(ServerClock())
     reference_clock = ServerClock()
     now = 1_795_669_140.0  # close to DATES[0], as a live server would be
+    latest: RateLimitSnapshot | None = None
     for headers, step in responses:
         now += step
-        snapshot, reset_after = reader.read(CIMultiDict(headers).get, now)
+        observation = reader.read(CIMultiDict(headers).get, 200, now)
         expected = parse_rate_limit_headers(
             headers, received_at=dt.datetime.fromtimestamp(now, tz=UTC)
         )
         reference_clock.update(expected.date, now)
-        assert snapshot == expected
+        assert reader.last() == expected
+        if not expected.is_empty:
+            latest = expected
+        assert reader.latest() == latest
+        assert (observation.status, observation.limit, observation.remaining) == (
+            200,
+            expected.limit,
+            expected.remaining,
+        )
+        assert observation.retry_after == expected.retry_after
         if expected.reset is None:
-            assert reset_after is None
+            assert observation.reset_after is None
         else:
-            assert reset_after == reference_clock.seconds_until(expected.reset, now)
+            assert observation.reset_after == reference_clock.seconds_until(expected.reset, now)
 
 
 def test_reader_reuses_parsed_values_while_limit_reset_and_date_repeat() -> None:
@@ -207,9 +217,32 @@ def test_reader_reuses_parsed_values_while_limit_reset_and_date_repeat() -> None
             "date": DATE,
         }
     )
-    first, _ = reader.read(headers.get, SERVER_NOW.timestamp())
+    reader.read(headers.get, 200, SERVER_NOW.timestamp())
+    first = reader.last()
     headers["x-ratelimit-remaining"] = "49"
-    second, wait = reader.read(headers.get, SERVER_NOW.timestamp() + 0.5)
-    assert second.remaining == 49 and second.limit == 100
+    observation = reader.read(headers.get, 200, SERVER_NOW.timestamp() + 0.5)
+    second = reader.last()
+    assert (second.remaining, second.limit) == (49, 100)
+    assert (observation.remaining, observation.limit) == (49, 100)
     assert second.reset is first.reset  # the same parsed object: no second parse
-    assert wait == 59.5  # one minute after the Date, half a second later on our clock
+    assert observation.reset_after == 59.5  # a minute after Date, half a second later here
+    # A response without rate-limit headers does not hide what the last one said.
+    reader.read(CIMultiDict({"Date": DATE}).get, 200, SERVER_NOW.timestamp() + 0.6)
+    assert reader.last().is_empty
+    assert reader.latest() == second
+
+
+def test_reader_memo_path_refuses_what_the_parser_refuses() -> None:
+    reader = RateLimitReader(ServerClock())
+    headers = CIMultiDict({"X-RateLimit-Reset": "2026-11-26T07:00:00Z", "Date": DATE})
+    now = SERVER_NOW.timestamp()
+    reader.read(headers.get, 200, now)  # fills the memo
+    for remaining in ("2000000000", "٣", " 7 ", "-1", "7.5"):
+        headers["X-RateLimit-Remaining"] = remaining
+        observation = reader.read(headers.get, 200, now)
+        expected = parse_rate_limit_headers(headers).remaining
+        assert observation.remaining == expected == reader.last().remaining, remaining
+    headers["X-RateLimit-Limit"] = "10"
+    reader.read(headers.get, 200, now)
+    headers["X-RateLimit-Remaining"] = "11"  # more left than the limit: contradictory
+    assert reader.read(headers.get, 200, now).remaining is None

@@ -259,7 +259,10 @@ class Governor(RemoteDriver):
             return
         self._store.end(now, sent, observation)
         if observation is not None:
-            self._after_observation(now, observation)
+            if observation.status < 400:
+                self._consecutive_429 = 0  # (what _pause_due does for a success, inlined)
+            else:
+                self._after_observation(now, observation)
         if self._waiting:
             self._dispatch()
 

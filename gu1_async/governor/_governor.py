@@ -105,10 +105,14 @@ class Governor(RemoteDriver):
         return self._clock
 
     def slot(
-        self, priority: Priority = Priority.INTERACTIVE, max_wait: float | None = None
+        self,
+        priority: Priority = Priority.INTERACTIVE,
+        max_wait: float | None = None,
+        *,
+        deadline: float | None = None,
     ) -> Slot:
         """An async context manager around `acquire()` that releases the permit at exit."""
-        return Slot(self, priority, max_wait)
+        return Slot(self, priority, max_wait, deadline)
 
     def acquire_nowait(self, priority: Priority = Priority.INTERACTIVE) -> Permit:
         """A permit now, or `QuotaExhaustedError` (with the estimated wait) at once.
@@ -133,23 +137,33 @@ class Governor(RemoteDriver):
         return self._take_now(priority)
 
     async def acquire(
-        self, priority: Priority = Priority.INTERACTIVE, max_wait: float | None = None
+        self,
+        priority: Priority = Priority.INTERACTIVE,
+        max_wait: float | None = None,
+        *,
+        deadline: float | None = None,
     ) -> Permit:
         """Wait for a permit: FIFO within a priority, higher priorities first.
 
         Args:
             priority: `Priority.INTERACTIVE` (default) or `Priority.BATCH`.
             max_wait: longest acceptable wait in seconds; None uses the governor's default.
+            deadline: the same bound as a moment on `governor.clock.monotonic()` (e.g. the
+                end of a web request's own budget); with `max_wait` too, the earlier wins.
 
         Raises:
             QuotaExhaustedError: at once, when the wait the governor can compute now (the
-                queue ahead, the windows' resets, a pause) exceeds `max_wait`.
+                queue ahead, the windows' resets, a pause) exceeds `max_wait` or ends after
+                `deadline`.
         """
         permit = self._take_now(priority)
         if permit is not None:
             return permit
         limit = self._max_wait if max_wait is None else max_wait
         now = self._now()
+        if deadline is not None:
+            left = max(0.0, deadline - now)
+            limit = left if limit is None else min(limit, left)
         if not self._local:
             return await self._acquire_remote(priority, limit, now)
         if limit is not None:

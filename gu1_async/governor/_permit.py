@@ -68,12 +68,19 @@ class Permit:
 class Slot:
     """`async with governor.slot() as permit:` — acquire, then release if still open."""
 
-    __slots__ = ("_governor", "_max_wait", "_permit", "_priority")
+    __slots__ = ("_deadline", "_governor", "_max_wait", "_permit", "_priority")
 
-    def __init__(self, governor: Governor, priority: Priority, max_wait: float | None) -> None:
+    def __init__(
+        self,
+        governor: Governor,
+        priority: Priority,
+        max_wait: float | None,
+        deadline: float | None = None,
+    ) -> None:
         self._governor = governor
         self._priority = priority
         self._max_wait = max_wait
+        self._deadline = deadline
         self._permit: Permit | None = None
 
     async def __aenter__(self) -> Permit:
@@ -81,7 +88,7 @@ class Slot:
         # Skip a coroutine frame on the uncontended path: it is most calls.
         permit = governor._take_now(self._priority)
         if permit is None:
-            permit = await governor.acquire(self._priority, self._max_wait)
+            permit = await governor.acquire(self._priority, self._max_wait, deadline=self._deadline)
         self._permit = permit
         return permit
 

@@ -238,6 +238,22 @@ async def test_deadline_raises_at_once_with_the_computed_wait() -> None:
     waiter.cancel()
 
 
+async def test_an_absolute_deadline_bounds_the_wait_like_max_wait() -> None:
+    clock = FakeClock()
+    gov = confirmed(clock, remaining=0)  # the next slot comes in 30 s
+    with pytest.raises(QuotaExhaustedError):
+        await gov.acquire(deadline=clock.monotonic() + 10.0)
+    with pytest.raises(QuotaExhaustedError):  # the earlier of the two bounds wins
+        async with gov.slot(max_wait=60.0, deadline=clock.monotonic() + 10.0):
+            pass
+    waiter = asyncio.create_task(gov.acquire(deadline=clock.monotonic() + 31.0))
+    await settle()
+    assert not waiter.done()
+    await clock.advance(31.0)  # past the reset
+    await settle()
+    assert waiter.done() and isinstance(waiter.result(), Permit)
+
+
 async def test_deadline_counts_the_queue_ahead() -> None:
     clock = FakeClock()
     gov = confirmed(clock, remaining=0, max_wait=100.0)

@@ -10,6 +10,14 @@ client's CPU can be measured alone with `time.process_time()`. In the client pro
   (same connector limit: `max_connections=100`); the governor never blocks, but every
   request still goes through it, the retry policy, header parsing and `observe()`.
 
+- plain aiohttp + busy loop: the plain client, plus a pure-Python loop after each request
+  that burns as much CPU as gu1-async's own code path does (measured first, transport
+  stubbed). It answers "what would any SDK doing that much work score here?": with client
+  and server sharing the CPUs, a slower client leaves the server idle more often, and each
+  `send()` then pays the kernel for waking it, so client CPU per request rises by more than
+  the work added. gu1-async close to this row means its overhead is its own Python work,
+  amplified by the setup, and nothing hidden.
+
 Each (client, concurrency) pair runs several rounds, interleaved, and the median is
 reported: requests/s and client CPU microseconds per request. `--profile` then measures
 the SDK's own path alone (the transport swapped for a canned answer, so no socket noise):
@@ -25,7 +33,10 @@ import asyncio
 import cProfile
 import datetime as dt
 import email.utils
+import functools
+import math
 import multiprocessing
+import os
 import pstats
 import socket
 import time
@@ -136,6 +147,42 @@ async def plain_round(url: str, tasks: int, seconds: float) -> tuple[float, floa
         return await measure(request, tasks, seconds)
 
 
+def busy_loop(iterations: int) -> int:
+    """Pure-Python work, no allocation to speak of: a stand-in for an SDK's own code."""
+    total = 0
+    for i in range(iterations):
+        total += i
+    return total
+
+
+def calibrate_busy_loop(micros: float) -> int:
+    """Iterations of `busy_loop` that take `micros` CPU µs on this machine (best of 5)."""
+    probe = 10_000
+    best = math.inf
+    for _ in range(5):
+        start = time.process_time()
+        busy_loop(probe)
+        best = min(best, time.process_time() - start)
+    return max(1, round(probe * micros / (best * 1e6)))
+
+
+async def plain_busy_round(
+    url: str, tasks: int, seconds: float, *, iterations: int
+) -> tuple[float, float]:
+    headers = {"Authorization": f"Bearer {KEY}", "Accept": "application/json"}
+    connector = aiohttp.TCPConnector(limit=100)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def request() -> object:
+            async with session.get(f"{url}/entities", headers=headers) as response:
+                response.raise_for_status()
+                body = await response.json()
+            busy_loop(iterations)
+            return body
+
+        return await measure(request, tasks, seconds)
+
+
 def gu1_client(url: str) -> Gu1Client:
     return Gu1Client(KEY, base_url=url, plan=Plan.custom(Quota(HUGE, 3600)), max_connections=100)
 
@@ -150,19 +197,29 @@ async def gu1_round(url: str, tasks: int, seconds: float) -> tuple[float, float]
 
 
 Round = Callable[[str, int, float], Awaitable[tuple[float, float]]]
-CLIENTS: dict[str, Round] = {"plain aiohttp": plain_round, "gu1-async": gu1_round}
+PLAIN = "plain aiohttp"
 
 
-async def run_all(url: str, rounds: int, seconds: float) -> list[list[str]]:
+def clients(busy_iterations: int) -> dict[str, Round]:
+    return {
+        PLAIN: plain_round,
+        "gu1-async": gu1_round,
+        "plain + busy loop": functools.partial(plain_busy_round, iterations=busy_iterations),
+    }
+
+
+async def run_all(
+    url: str, rounds: int, seconds: float, contenders: dict[str, Round]
+) -> list[list[str]]:
     rows = []
     for tasks in CONCURRENCY:
-        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in CLIENTS}
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
         for _ in range(rounds):  # interleaved, so that machine noise hits both alike
-            for name, round_ in CLIENTS.items():
+            for name, round_ in contenders.items():
                 samples[name].append(await round_(url, tasks, seconds))
-        plain_rps = median([rps for rps, _ in samples["plain aiohttp"]])
-        plain_cpu = median([cpu for _, cpu in samples["plain aiohttp"]])
-        for name in CLIENTS:
+        plain_rps = median([rps for rps, _ in samples[PLAIN]])
+        plain_cpu = median([cpu for _, cpu in samples[PLAIN]])
+        for name in contenders:
             rps = median([r for r, _ in samples[name]])
             cpu = median([c for _, c in samples[name]])
             spread = (
@@ -277,6 +334,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds per client and level")
     parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per round")
     parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="pin the server to the last CPU and the client to the others",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="also time and cProfile the SDK path, transport stubbed",
@@ -287,13 +349,25 @@ def main() -> None:
     receive, send = context.Pipe(duplex=False)
     server = context.Process(target=serve, args=(send,), daemon=True)
     server.start()
+    if args.pin and server.pid is not None:
+        # The server on the last CPU, the client on the others: they no longer take turns
+        # on one core, so the client's CPU is measured with less of the server's noise.
+        cpus = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(server.pid, {cpus[-1]})
+        os.sched_setaffinity(0, set(cpus[:-1]))
     try:
         url = f"http://127.0.0.1:{receive.recv()}"
         print(
             f"no rate limit, server in its own process; {args.rounds} rounds x {args.seconds:g} s"
         )
         print(machine_note())
-        rows = asyncio.run(run_all(url, args.rounds, args.seconds))
+        sdk_micros = median([asyncio.run(stub_run(None)) for _ in range(3)])
+        busy_iterations = calibrate_busy_loop(sdk_micros)
+        print(
+            f"gu1-async's own path (transport stubbed): {sdk_micros:.1f} CPU µs/request; "
+            f"the busy loop burns the same ({busy_iterations:,} iterations)"
+        )
+        rows = asyncio.run(run_all(url, args.rounds, args.seconds, clients(busy_iterations)))
         print()
         print_table(
             [

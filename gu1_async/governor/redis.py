@@ -24,12 +24,13 @@ import logging
 import math
 import secrets
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import ConfigurationError, GovernorStoreError
 from ._observation import Observation
 from ._quota import Quota
-from ._redis_lua import NOPLAN, Scripts, State, decode_state
+from ._redis_lua import NOPLAN, Link, Lost, State, decode_state
 from ._stats import WindowStats
 from ._store import MemoryStore
 from ._window import available, roll
@@ -71,8 +72,8 @@ class RedisStore:
             answers again (tried at most every `probe_interval` seconds).
         local_share: the fraction (0 < share <= 1) of each window a worker may spend on
             its own while Redis is away; about 1 / the number of workers.
-        timeout: seconds any one Redis call may take (None: rely on the client's socket
-            timeouts, or 1 s if it has none).
+        timeout: seconds any one Redis call may take, the client's retries included
+            (None: the client's socket timeout, or 1 s if it has none).
         lease: seconds after which the tokens of a worker that stopped talking to Redis
             are released (it is taken for dead); longer than your slowest request.
         recheck: when only another worker's response can free a slot (its probe is in
@@ -122,14 +123,19 @@ class RedisStore:
             socket_timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
             self._timeout = None if socket_timeout else 1.0
         self._errors = _redis_errors()
-        self._scripts = Scripts()
+        self._link = Link(client, self._timeout)
         self._owns_client = False
         self._key = f"{KEY_PREFIX}{namespace}:state"
         self._key_bytes = self._key.encode()
         # Each store is one worker: its in-flight tokens are leased under this id.
         self._worker = secrets.token_hex(8)
         self._lease_arg = repr(float(lease))
-        self._plan = ""  # "reserve limit period ...": sent only after a NOPLAN answer
+        # The take's argument when nobody waits ahead (most takes), built once.
+        self._take_args = {
+            reserved: f"{self._worker} - {int(reserved)} 0 {self._lease_arg}".encode()
+            for reserved in (False, True)
+        }
+        self._plan = b""  # b"reserve limit period ...": sent only after a NOPLAN answer
         self._full_limits: tuple[int, ...] = ()
         self._local_limits: tuple[int, ...] = ()
         self._fallback = MemoryStore()
@@ -155,10 +161,10 @@ class RedisStore:
         recheck: float = 0.05,
         probe_interval: float = 5.0,
     ) -> RedisStore:
-        """A store on its own Redis client, bounded by `timeout` seconds per socket call.
+        """A store on its own Redis client; each call to Redis takes at most `timeout` s.
 
-        The client retries a dropped connection once (a restarted Redis), never more, so
-        an unreachable Redis costs at most about two timeouts. `aclose()` closes it.
+        Within that bound a dropped connection is retried once (a restarted Redis), never
+        more. `aclose()` closes the client.
         """
         try:
             from redis.asyncio import Redis
@@ -202,7 +208,7 @@ class RedisStore:
             recheck=self._recheck,
             probe_interval=self._probe_interval,
         )
-        store._scripts = self._scripts
+        store._link = self._link  # one set of connections per client
         return store
 
     @property
@@ -221,7 +227,17 @@ class RedisStore:
         return self._degraded
 
     async def aclose(self) -> None:
-        """Close the Redis client if `from_url` made it (a client you passed is yours)."""
+        """Send what is still on its way to Redis, then close the store's connections.
+
+        Permit ends reach Redis from background tasks: those the governor started just
+        before (a response's end, the give-back of a permit whose waiter was cancelled as
+        it was granted, a 429 pause) are sent first, so no token stays in flight in Redis
+        until its lease runs out. Waits at most about four `timeout`s. Closes the
+        connections of every store `bind()` made from this one, and the Redis client if
+        `from_url` made it (a client you passed is yours to close).
+        """
+        await self._link.settle(4 * self._link.bound)
+        await self._link.aclose()
         if self._owns_client:
             await self._client.aclose()
 
@@ -234,7 +250,7 @@ class RedisStore:
         self._full_limits = tuple(q.limit for q in quotas)
         self._plan = " ".join(
             [repr(float(reserve)), *(f"{q.limit} {float(q.period)!r}" for q in quotas)]
-        )
+        ).encode()
         share = [Quota(max(1, int(q.limit * self._local_share)), q.period) for q in quotas]
         self._local_limits = tuple(q.limit for q in share)
         self._fallback.configure(share, reserve, now)
@@ -287,7 +303,11 @@ class RedisStore:
     # -- GovernorStore: one round trip each ----------------------------------------------
 
     async def atake(self, now: float, reserved: bool, ahead: int) -> tuple[bool, float]:
-        reply = await self._run("take", now, "1" if reserved else "0", str(ahead), self._lease_arg)
+        if ahead or self._test_time_base is not None:
+            args = self._args(now, "1" if reserved else "0", str(ahead), self._lease_arg)
+        else:
+            args = self._take_args[reserved]
+        reply = await self._run("take", now, args, partial(self._give_back, now))
         if reply is None:
             granted, wait = await self._fallback.atake(now, reserved, ahead)
             self._local_out += granted
@@ -298,7 +318,9 @@ class RedisStore:
         return False, reply[1] / 1e6 or self._recheck
 
     async def aestimate(self, now: float, ahead: int, reserved: bool) -> float:
-        reply = await self._run("estimate", now, "1" if reserved else "0", str(ahead))
+        reply = await self._run(
+            "estimate", now, self._args(now, "1" if reserved else "0", str(ahead))
+        )
         if reply is None:
             return await self._fallback.aestimate(now, ahead, reserved)
         return float(reply[1] / 1e6)
@@ -312,8 +334,7 @@ class RedisStore:
         obs = observation
         answered = "0" if obs is None else "1"
         limit, remaining, reset = (None, None, None) if obs is None else _window_of(obs)
-        reply = await self._run(
-            "end",
+        args = self._args(
             now,
             "1" if sent else "0",
             answered,
@@ -321,27 +342,40 @@ class RedisStore:
             _number(remaining),
             _number(reset),
         )
+        reply = await self._run("end", now, args)
         if reply is None and obs is not None:
             await self._fallback.arecord(now, self._localize(obs) or obs)
 
     async def arecord(self, now: float, observation: Observation) -> None:
         limit, remaining, reset = _window_of(observation)
-        reply = await self._run("record", now, _number(limit), _number(remaining), _number(reset))
+        args = self._args(now, _number(limit), _number(remaining), _number(reset))
+        reply = await self._run("record", now, args)
         if reply is None:
             local = self._localize(observation)
             if local is not None:
                 await self._fallback.arecord(now, local)
 
     async def apause(self, now: float, seconds: float) -> bool:
-        reply = await self._run("pause", now, repr(float(seconds)))
+        reply = await self._run("pause", now, self._args(now, repr(float(seconds))))
         if reply is None:
             return await self._fallback.apause(now, seconds)
         return bool(reply[0] == 1)
 
     # -- internals ------------------------------------------------------------------------
 
-    async def _run(self, operation: str, now: float, *op_args: str) -> list[Any] | None:
+    def _args(self, now: float, *fields: str) -> bytes:
+        """A script's one argument: worker id, clock (test only), the operation's fields."""
+        clock = (
+            "-" if self._test_time_base is None else str(self._test_time_base + round(now * 1e6))
+        )
+        return " ".join((self._worker, clock, *fields)).encode()
+
+    async def _run(
+        self, operation: str, now: float, args: bytes, lost: Lost | None = None
+    ) -> list[Any] | None:
         """Run one script; None when the local fallback must answer instead.
+
+        `lost` gets the answer if the caller goes away once the script is on its way.
 
         Raises:
             GovernorStoreError: Redis failed and `on_store_error="raise"`.
@@ -350,16 +384,11 @@ class RedisStore:
             raise ConfigurationError("RedisStore.configure() was not called (use a Governor)")
         if self._degraded and now < self._next_probe:
             return None
-        clock = (
-            "-" if self._test_time_base is None else str(self._test_time_base + round(now * 1e6))
-        )
-        fields = " ".join((self._worker, clock, *op_args))
         try:
-            call = self._scripts.call
-            reply = await call(self._client, operation, self._key_bytes, (fields,), self._timeout)
+            reply = await self._link.call(operation, self._key_bytes, (args,), lost)
             if reply[0] == NOPLAN:  # no state yet (or it expired): create it
-                args = (fields, self._plan)
-                reply = await call(self._client, operation, self._key_bytes, args, self._timeout)
+                with_plan = (args, self._plan)
+                reply = await self._link.call(operation, self._key_bytes, with_plan, lost)
         except self._errors as exc:
             self._failed(now, exc)
             return None
@@ -368,6 +397,18 @@ class RedisStore:
             _log.warning("governor store: Redis answers again; %s rejoined", self._namespace)
         self._last = (now, reply[2] + reply[3] / 1e6, reply[4], reply[5])
         return reply
+
+    async def _give_back(self, now: float, reply: list[Any]) -> None:
+        """A take whose caller went away (cancelled, or out of time) once it was sent: if
+        Redis granted it, the token goes back at once, as never sent (straight to Redis,
+        even if the store has fallen back to local meanwhile).
+
+        Raises:
+            redis.exceptions.RedisError: Redis failed (the link logs it).
+        """
+        if reply[0] == 1:
+            args = self._args(now, "0", "0", "-", "-", "-")
+            await self._link.call("end", self._key_bytes, (args,))
 
     def _state(self) -> State:
         """The last answer's state, decoded (stats only: a few microseconds)."""

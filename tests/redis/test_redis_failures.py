@@ -136,4 +136,5 @@ async def test_a_client_without_socket_timeouts_is_bounded_by_the_store(
     gov = Governor(PLAN, store=store)
     with pytest.raises(GovernorStoreError):
         await gov.acquire()
+    await store.aclose()
     await client.aclose()

@@ -10,6 +10,7 @@ same microseconds exactly as the Lua computes it, so both see bit-identical time
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 from typing import Any
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from gu1_async.governor import MemoryStore, Observation, Quota, WindowStats
+from gu1_async.governor._redis_lua import script_source
 from gu1_async.governor.redis import RedisStore
 from tests.redis.conftest import RedisServer
 
@@ -102,18 +104,75 @@ def assert_same_windows(
         assert theirs.reset_in == pytest.approx(mine.reset_in, abs=1e-9), context
 
 
+FAST_RETURN = "return {1, 0, sec - e, usec, n, s}"
+"""The uncontended take's answer in fast.lua (a test counts how often it is reached)."""
+
+
+class Twins:
+    """The production store, and one whose take script has no uncontended path (fast.lua).
+
+    Every operation goes to both (each on its own key, on the same test clock and with the
+    same worker id): their answers and everything they leave in Redis must be identical,
+    so the uncontended path is exactly the full take whenever it answers. With
+    `count_fast`, the production store's uncontended path also counts its answers in
+    `<key>:fast` (`fast_takes()`).
+    """
+
+    def __init__(
+        self, url: str, namespace: str, lease: float = 120.0, count_fast: bool = False
+    ) -> None:
+        options: dict[str, Any] = {"recheck": RECHECK, "timeout": 5.0, "lease": lease}
+        self.store = RedisStore.from_url(url, namespace=namespace, **options)
+        self.full = RedisStore.from_url(url, namespace=f"{namespace}:full", **options)
+        self.full._worker = self.store._worker  # the same lease field names
+        _use_take(self.full, script_source("take", fast=False))
+        if count_fast:
+            take = script_source("take")
+            assert take.count(FAST_RETURN) == 1
+            count = f"redis.call('INCR', KEYS[1] .. ':fast') {FAST_RETURN}"
+            _use_take(self.store, take.replace(FAST_RETURN, count))
+        for store in (self.store, self.full):
+            store._test_time_base = EPOCH_US  # test only: Redis runs on this test's clock
+        self.raw = Redis.from_url(url)
+
+    def configure(self, plan: list[Quota], reserve: float, now: float) -> None:
+        self.store.configure(plan, reserve, now)
+        self.full.configure(plan, reserve, now)
+
+    async def both(self, operation: str, *args: Any) -> Any:
+        answer = await getattr(self.store, operation)(*args)
+        assert await getattr(self.full, operation)(*args) == answer, operation
+        stored = await self.raw.hgetall(self.store.key)
+        assert stored == await self.raw.hgetall(self.full.key), operation
+        return answer
+
+    async def fast_takes(self) -> int:
+        return int(await self.raw.get(f"{self.store.key}:fast") or 0)
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+        await self.full.aclose()
+        await self.raw.aclose()
+
+
+def _use_take(store: RedisStore, source: str) -> None:
+    """TEST ONLY: the store calls this take script instead of the production one."""
+    store._link.source["take"] = source
+    store._link.sha["take"] = hashlib.sha1(source.encode()).hexdigest().encode()
+
+
 async def play(
     url: str, namespace: str, quotas: list[tuple[int, float]], reserve: float, steps: list[Step]
 ) -> None:
     plan = [Quota(limit, period) for limit, period in quotas]
     memory = MemoryStore()
-    store = RedisStore.from_url(url, namespace=namespace, recheck=RECHECK, timeout=5.0)
-    store._test_time_base = EPOCH_US  # test only: Redis runs on this test's clock
+    twins = Twins(url, namespace)
+    store = twins.store
     t_us = 0
     memory.configure(plan, reserve, seconds(t_us))
-    store.configure(plan, reserve, seconds(t_us))
+    twins.configure(plan, reserve, seconds(t_us))
     # Redis creates its windows on first use: use them at the time MemoryStore did.
-    assert await store.aestimate(0.0, 0, False) == memory.estimate(0.0, 0, False)
+    assert await twins.both("aestimate", 0.0, 0, False) == memory.estimate(0.0, 0, False)
     out = 0  # tokens taken and not yet ended
     try:
         for index, step in enumerate(steps):
@@ -125,7 +184,7 @@ async def play(
             if step[0] == "take":
                 _, reserved, ahead = step
                 granted, wait = await memory.atake(now, bool(reserved), int(ahead))
-                shared, shared_wait = await store.atake(now, bool(reserved), int(ahead))
+                shared, shared_wait = await twins.both("atake", now, bool(reserved), int(ahead))
                 assert shared == granted, context
                 out += granted
                 if not granted:
@@ -133,16 +192,16 @@ async def play(
                     assert shared_wait == pytest.approx(expected, rel=1e-9, abs=1e-6), context
             elif step[0] == "send":
                 granted, _wait = await memory.atake(now, False, 0)
-                assert (await store.atake(now, False, 0))[0] == granted, context
+                assert (await twins.both("atake", now, False, 0))[0] == granted, context
                 if granted:
                     answer = step[1]
                     assert answer is None or isinstance(answer, Observation)
                     memory.end(now, True, answer)
-                    await store.aend(now, True, answer)
+                    await twins.both("aend", now, True, answer)
             elif step[0] == "estimate":
                 _, reserved, ahead = step
                 wait = memory.estimate(now, int(ahead), bool(reserved))
-                shared_wait = await store.aestimate(now, int(ahead), bool(reserved))
+                shared_wait = await twins.both("aestimate", now, int(ahead), bool(reserved))
                 assert shared_wait == pytest.approx(wait, rel=1e-9, abs=1e-6), context
             elif step[0] == "end":
                 if not out:
@@ -150,20 +209,20 @@ async def play(
                 _, sent, observation = step
                 assert observation is None or isinstance(observation, Observation)
                 memory.end(now, bool(sent), observation)
-                await store.aend(now, bool(sent), observation)
+                await twins.both("aend", now, bool(sent), observation)
                 out -= 1
             elif step[0] == "record":
                 observation = step[1]
                 assert isinstance(observation, Observation)
                 memory.record(now, observation)
-                await store.arecord(now, observation)
+                await twins.both("arecord", now, observation)
             else:
                 newly = memory.pause(now, float(step[1]))
-                assert await store.apause(now, float(step[1])) == newly, context
+                assert await twins.both("apause", now, float(step[1])) == newly, context
             assert_same_windows(memory.windows(now), store.windows(now), context)
             assert store.paused_for(now) == pytest.approx(memory.paused_for(now), abs=1e-9)
     finally:
-        await store.aclose()
+        await twins.aclose()
 
 
 _namespaces = itertools.count()
@@ -268,3 +327,171 @@ async def test_the_time_override_reaches_the_script(redis_server: RedisServer) -
     assert await client.hexists(store.key, "s")
     await client.aclose()
     await store.aclose()
+
+
+# -- the uncontended take (fast.lua) against the full take ---------------------------------
+
+LEASES = (60.0, 90.0)
+"""Two workers on one budget, with different leases (a longer one moves the state's bounds)."""
+
+
+@st.composite
+def uncontended(draw: st.DrawFn) -> tuple[list[tuple[int, float]], float, list[Step]]:
+    """Windows longer than the leases (the expiry then never moves with `n`), takes from
+    two workers, mostly close together in time: the uncontended path's territory, and its
+    edges (room running out, reserved takes, a longer lease, a lease running out, slices
+    of a sliding count ending, pauses, headers)."""
+    quotas, reserve = draw(
+        st.sampled_from(
+            [
+                ([(12, 3600.0)], 0.0),
+                ([(10, 3600.0), (16, 86400.0)], 0.3),
+                ([(8, 600.0), (14, 7200.0)], 0.0),
+            ]
+        )
+    )
+    answers = observations([limit for limit, _ in quotas])
+    worker = st.integers(0, len(LEASES) - 1)
+    take = st.tuples(st.just("take"), worker, st.booleans())
+    end = st.tuples(st.just("end"), worker, st.booleans(), st.one_of(st.none(), answers))
+    step = st.one_of(
+        take,
+        take,
+        take,
+        end,
+        end,
+        end,
+        # Mostly a few ms: the key's expiry is set again (the full way) every 0.5 s.
+        st.tuples(st.just("advance"), st.integers(0, 40_000)),
+        st.tuples(st.just("advance"), st.integers(0, 40_000)),
+        st.tuples(st.just("advance"), st.integers(0, 3_000_000)),
+        st.tuples(st.just("advance"), st.integers(55_000_000, 95_000_000)),
+        st.tuples(st.just("record"), answers),
+        st.tuples(st.just("pause"), st.sampled_from([0.0, 0.01, 0.05, 2.0])),
+    )
+    # The probe first, answered by a header for the first window (or by none): then most
+    # takes are uncontended ones.
+    limit, period = quotas[0]
+    answer = draw(
+        st.sampled_from([Observation(200, limit, limit - 1, period * 0.8), Observation(200)])
+    )
+    prologue: list[Step] = [("take", 0, False), ("end", 0, True, answer)]
+    return quotas, reserve, prologue + draw(st.lists(step, min_size=20, max_size=120))
+
+
+async def play_uncontended(
+    url: str, namespace: str, quotas: list[tuple[int, float]], reserve: float, steps: list[Step]
+) -> int:
+    """Both workers' operations on the twins; how many takes the uncontended path answered."""
+    plan = [Quota(limit, period) for limit, period in quotas]
+    workers = [Twins(url, namespace, lease, count_fast=True) for lease in LEASES]
+    out = [0] * len(workers)  # each worker's tokens taken and not yet ended
+    t_us = 0
+    try:
+        for twins in workers:
+            twins.configure(plan, reserve, 0.0)
+        for step in steps:
+            now = seconds(t_us)
+            if step[0] == "advance":
+                t_us += int(step[1])
+            elif step[0] == "take":
+                granted, _wait = await workers[step[1]].both("atake", now, bool(step[2]), 0)
+                out[step[1]] += granted
+            elif step[0] == "end" and out[step[1]]:
+                await workers[step[1]].both("aend", now, bool(step[2]), step[3])
+                out[step[1]] -= 1
+            elif step[0] == "record":
+                await workers[0].both("arecord", now, step[1])
+            elif step[0] == "pause":
+                await workers[1].both("apause", now, float(step[1]))
+        return await workers[0].fast_takes()  # one count for the key, both workers
+    finally:
+        for twins in workers:
+            await twins.aclose()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(scenario=uncontended())
+def test_the_uncontended_take_leaves_what_the_full_take_leaves(
+    redis_server: RedisServer, scenario: tuple[list[tuple[int, float]], float, list[Step]]
+) -> None:
+    quotas, reserve, steps = scenario
+    namespace = f"fast:{next(_namespaces)}"
+    asyncio.run(play_uncontended(redis_server.url, namespace, quotas, reserve, steps))
+
+
+async def test_uncontended_takes_skip_the_windows_and_the_rest_do_not(
+    redis_server: RedisServer,
+) -> None:
+    """The uncontended path answers the takes it may (leaving what the full take would);
+    a probe, an empty window, a pause and a longer lease than any before go the full way."""
+    plan = [Quota(8, 3600.0), Quota(20, 86400.0)]
+    twins = Twins(redis_server.url, "fast:handpicked", count_fast=True)
+    longer = Twins(redis_server.url, "fast:handpicked", lease=600.0, count_fast=True)
+    twins.configure(plan, 0.25, 0.0)  # 2 of the hour's 8 held for interactive takes
+    longer.configure(plan, 0.25, 0.0)
+
+    async def take(t: float, reserved: bool = False, who: Twins = twins) -> bool:
+        granted: bool = (await who.both("atake", t, reserved, 0))[0]
+        return granted
+
+    try:
+        assert await take(0.0)  # the probe: the full take
+        assert await twins.fast_takes() == 0
+        await twins.both("aend", 0.01, True, Observation(200, 8, 7, 3000.0))
+        assert [await take(0.02 + i / 100, reserved=True) for i in range(6)] == [True] * 5 + [
+            False
+        ]  # 5 of the 7 left (the reserve), the refusal the full way
+        assert [await take(0.1), await take(0.11), await take(0.12)] == [True, True, False]
+        assert await twins.fast_takes() == 7
+        await twins.both("aend", 0.13, False, None)
+        assert await take(0.14)  # room again
+        assert await twins.fast_takes() == 8
+        await twins.both("apause", 0.15, 0.2)
+        await twins.both("aend", 0.16, False, None)
+        assert not await take(0.17)  # paused
+        assert await take(0.36)  # the pause is over
+        assert await twins.fast_takes() == 9
+        await twins.both("aend", 0.37, False, None)
+        assert await take(0.38, who=longer)  # a longer lease than any before: the full take
+        assert await twins.fast_takes() == 9  # (one count for the key, both workers)
+        await twins.both("aend", 0.39, False, None)
+        assert await take(0.4)  # shorter leases than the longest go the short way again
+        assert await twins.fast_takes() == 10
+        await twins.both("aend", 0.41, False, None)
+        assert await take(0.6)  # the key's expiry is 0.6 s off: the full take sets it again
+        await twins.both("aend", 0.61, False, None)
+        assert await take(0.62)
+        assert await twins.fast_takes() == 11
+    finally:
+        await twins.aclose()
+        await longer.aclose()
+
+
+async def test_a_lease_running_out_is_swept_the_full_way(redis_server: RedisServer) -> None:
+    """A take after another worker's lease ran out releases that worker's tokens (the
+    full take's sweep), however recently the state was written."""
+    plan = [Quota(8, 3600.0), Quota(20, 86400.0)]
+    alive = Twins(redis_server.url, "fast:sweep", count_fast=True)
+    dying = Twins(redis_server.url, "fast:sweep", lease=1.0)
+    alive.configure(plan, 0.0, 0.0)
+    dying.configure(plan, 0.0, 0.0)
+    try:
+        assert (await alive.both("atake", 0.0, False, 0))[0]  # the probe
+        await alive.both("aend", 0.01, True, Observation(200, 8, 7, 3000.0))
+        assert (await dying.both("atake", 0.02, False, 0))[0]  # held; its lease ends at 1.02
+        assert (await alive.both("atake", 0.6, False, 0))[0]  # sets the key's expiry again
+        assert await alive.fast_takes() == 0
+        assert (await alive.both("atake", 1.05, False, 0))[0]  # the sweep: the full take
+        assert await alive.fast_takes() == 0
+        assert alive.store.windows(1.05)[0].in_flight == 2  # the dead worker's token is gone
+        assert (await alive.both("atake", 1.06, False, 0))[0]
+        assert await alive.fast_takes() == 1
+    finally:
+        await alive.aclose()
+        await dying.aclose()

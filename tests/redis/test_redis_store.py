@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from gu1_async._errors import ConfigurationError, QuotaExhaustedError
+from gu1_async._errors import ConfigurationError, GovernorStoreError, QuotaExhaustedError
 from gu1_async.governor import Governor, Observation, Plan, Priority, Quota
+from gu1_async.governor._redis_lua import MAX_CONNECTIONS
 from gu1_async.governor.redis import RedisStore
 from tests.redis.conftest import RedisServer
 
@@ -260,11 +262,13 @@ async def test_scripts_are_reloaded_after_a_script_flush(
 async def test_a_client_that_decodes_responses_works_too(redis_server: RedisServer) -> None:
     # The state comes back binary: the store reads it undecoded whatever the client says.
     client = Redis.from_url(redis_server.url, decode_responses=True, socket_timeout=2.0)
-    gov = Governor(Plan.custom(Quota(3, 60)), store=RedisStore(client, namespace="test:fp2"))
+    store = RedisStore(client, namespace="test:fp2")
+    gov = Governor(Plan.custom(Quota(3, 60)), store=store)
     await confirm(gov, 3, 2, 50.0)
     assert await take_all(gov) == 2
     window = gov.stats().windows[0]
     assert (window.limit, window.available, window.confirmed) == (3, 0, True)
+    await store.aclose()  # the store's own connections; the client is ours to close
     await client.aclose()
 
 
@@ -279,3 +283,86 @@ async def test_bad_arguments_are_refused(redis_server: RedisServer) -> None:
     with pytest.raises(ConfigurationError):
         store.take(0.0, False)
     await store.aclose()
+
+
+async def test_closing_sends_the_give_back_of_a_permit_granted_as_its_waiter_was_cancelled(
+    redis_server: RedisServer, redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RedisStore.from_url(redis_server.url, namespace="test:close")
+    gov = Governor(Plan.custom(Quota(1, HOUR)), store=store)
+    await confirm(gov, 1, 1, 3000.0)
+    held = await gov.acquire(max_wait=0)  # the only token
+    waiter = asyncio.create_task(gov.acquire())
+    await settle_store()  # queued: the pump was refused and sleeps until the reset
+    granted = asyncio.Event()
+    grant = gov._grant
+
+    def grant_as_cancelled(*args: Any) -> None:
+        grant(*args)
+        waiter.cancel()  # the waiter is cancelled after the grant, before it runs
+        granted.set()
+
+    monkeypatch.setattr(gov, "_grant", grant_as_cancelled)
+    held.release()  # never sent: the token goes back, and the pump grants it to the waiter
+    await granted.wait()
+    # The waiter has now given its permit back, through a background task not yet started.
+    await store.aclose()
+    # The event loop ends here (as asyncio.run would): nothing left runs any more.
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+    assert waiter.cancelled()
+    assert await redis_client.hget(store.key, "n") == b"0"  # nothing left in flight
+
+
+async def test_a_take_cancelled_on_its_way_to_redis_is_given_back(
+    redis_server: RedisServer, redis_client: Redis
+) -> None:
+    store = RedisStore.from_url(redis_server.url, namespace="test:cancel")
+    gov = Governor(Plan.custom(Quota(5, HOUR)), store=store)
+    await confirm(gov, 5, 5, 3000.0)
+    for _ in range(3):
+        acquiring = asyncio.create_task(gov.acquire())
+        await asyncio.sleep(0)  # the take is sent: Redis grants it whatever happens here
+        acquiring.cancel()  # ... and its answer never reaches the governor
+        with pytest.raises(asyncio.CancelledError):
+            await acquiring
+    await store.aclose()
+    assert await redis_client.hget(store.key, "n") == b"0"  # every grant was given back
+    assert sorted(await field_names(redis_client, store.key)) == [b"n", b"s"]  # no lease left
+
+
+async def test_a_take_that_timed_out_is_given_back_when_redis_answers_late(
+    redis_server: RedisServer, redis_client: Redis
+) -> None:
+    store = RedisStore.from_url(redis_server.url, namespace="test:late", timeout=0.3)
+    gov = Governor(Plan.custom(Quota(5, HOUR)), store=store)
+    await confirm(gov, 5, 5, 3000.0)
+    # A script that keeps Redis busy for 0.45 s: the take queues behind it and times out.
+    busy = "local t = redis.call('TIME') repeat local u = redis.call('TIME') "
+    busy += "until (u[1] - t[1]) * 1000000 + (u[2] - t[2]) > 450000 return 1"
+    blocking = asyncio.create_task(redis_client.eval(busy, 0))
+    await asyncio.sleep(0.05)  # the busy script is running
+    with pytest.raises(GovernorStoreError, match="Timeout"):
+        await gov.acquire(max_wait=0)
+    await blocking
+    await store.aclose()  # the late answer (granted) was read, and the token given back
+    assert await redis_client.hget(store.key, "n") == b"0"
+    assert sorted(await field_names(redis_client, store.key)) == [b"n", b"s"]
+
+
+async def test_a_burst_of_calls_shares_a_few_connections(
+    redis_server: RedisServer, redis_client: Redis
+) -> None:
+    store = RedisStore.from_url(redis_server.url, namespace="test:burst")
+    gov = Governor(Plan.custom(Quota(100, HOUR)), store=store)
+    await confirm(gov, 100, 100, 3000.0)
+    permits = await asyncio.gather(*(gov.acquire(max_wait=0) for _ in range(60)))
+    for permit in permits:
+        permit.release()  # 60 ends at once, from background tasks
+    await settle_store()
+    clients = (await redis_client.info("clients"))["connected_clients"]
+    assert clients <= MAX_CONNECTIONS + 1  # the store's, and this test's
+    await store.aclose()
+    assert await redis_client.hget(store.key, "n") == b"0"

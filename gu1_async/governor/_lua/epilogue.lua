@@ -21,8 +21,25 @@ if dirty or counted or mine_dirty then
   end
   local sets = {}
   if dirty then
+    -- The uncontended take's summary (fast.lua): until when, and the room before `n`.
+    local fu, f0, f1, tm = math.huge, math.huge, math.huge, 0
+    for _, w in ipairs(W) do
+      if w.T > tm then tm = w.T end
+      if w.rs < fu then fu = w.rs end
+      local room = w.left
+      if not w.an then
+        local edge = (w.ra + 1) * (w.T / SLOTS)
+        if edge < fu then fu = edge end
+        if not w.cf and w.l - w.rt < room then room = w.l - w.rt end
+      end
+      if room < f0 then f0 = room end
+      if room - cut_of(w) < f1 then f1 = room - cut_of(w) end
+    end
+    for _, w in ipairs(W) do
+      if not (w.cf or w.bo) then fu = -math.huge end
+    end
     local flag = {[true] = 1, [false] = 0}
-    local values = {VERSION, S.e, S.p, S.sweep, S.lmax, S.x, #W}
+    local values = {VERSION, S.e, S.p, S.sweep, S.lmax, S.x, #W, fu, f0, f1, tm}
     for _, w in ipairs(W) do
       local b = #values
       values[b + 1], values[b + 2], values[b + 3], values[b + 4] = w.l, w.T, w.r, w.left

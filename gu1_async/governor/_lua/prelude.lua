@@ -1,54 +1,4 @@
--- Shared head of every governor script: read the time, load the state (or ask for the
--- plan to create it), release the in-flight tokens of workers whose lease ran out.
---
--- A Lua port of gu1_async/governor/_window.py and MemoryStore (gu1_async/governor/_store.py):
--- keep the two in step. tests/redis/test_redis_parity.py drives both with the same random
--- operations and compares every answer. Times are seconds since the state's epoch `e` (a
--- whole Redis second), computed exactly as the test computes the MemoryStore's `now`.
---
--- KEYS[1]  a hash: `s` the state (struct-packed little-endian doubles, layout below);
---          `n` requests in flight, all workers together (apart: a take writes only it);
---          `r<i>:<slot>` window i's sliding count, sends per slice (only while no header
---          has placed its edges; a missing slot is 0); `k:<worker id>` one per worker
---          with tokens in flight: in flight, last seen, lease seconds (packed doubles)
--- ARGV[1]  one space-separated string (each argument costs the client more than a split
---          costs here): worker id, clock, then the operation's fields from index A on
---          ("-" for none). clock is TEST ONLY: "-" (always, in production) reads Redis
---          TIME; an integer number of microseconds replaces TIME, so a test can drive
---          Redis and a MemoryStore in step.
--- ARGV[2]  the plan, only when the caller was told NOPLAN: "reserve limit period ..."
---          (one limit and period per window). Without it a missing state answers {-1}
---          (NOPLAN) and the caller sends again with it.
---
--- `s`: VERSION, e epoch, p pause_until, sweep (no lease ends before it), lmax (the longest
---      lease a worker took tokens under), x when the key expires (as last set), window count; then per window l limit, T period, r reserve, left,
---      rs reset_at, cf confirmed, bo blind_ok, pb probing, id identified, an anchored,
---      ra ring_at (the slice the sliding count is at), rt ring_total, rc the sends in
---      slice ra (kept here, written to its `r<i>:<slot>` field when the count slides on).
-local VERSION = 4
-local SLOTS = 32
-local SIZE = SLOTS + 1
-local EPS = 1e-9
-local HEAD = '<ddddddd'
-local FIELDS = 13 -- doubles per window
-local LEASE = '<ddd'
-
-local key = KEYS[1]
-local args = {}
-for word in string.gmatch(ARGV[1], '%S+') do args[#args + 1] = word end
-local A = 3 -- the operation's first field
-local worker = args[1]
-local field = 'k:' .. worker
-local clock
-if args[2] ~= '-' then
-  local us = tonumber(args[2])
-  clock = {math.floor(us / 1000000), us % 1000000}
-else
-  clock = redis.call('TIME')
-end
-local sec, usec = tonumber(clock[1]), tonumber(clock[2])
-
-local got = redis.pcall('HMGET', key, 's', 'n', field)
+-- The state, decoded, and the leases (after head.lua, and for a take after fast.lua).
 if got.err then
   -- Not a hash: the JSON string of an older version. Start over (it costs one probe).
   redis.call('DEL', key)
@@ -60,7 +10,7 @@ if raw then
   local h = {struct.unpack(HEAD, raw)}
   if h[1] == VERSION then
     S = {e = h[2], p = h[3], n = tonumber(got[2]) or 0, sweep = h[4], lmax = h[5], x = h[6]}
-    local v = {struct.unpack('<' .. string.rep('d', FIELDS * h[7]), raw, h[8])}
+    local v = {struct.unpack('<' .. string.rep('d', FIELDS * h[7]), raw, h[12])}
     for i = 1, h[7] do
       local b = FIELDS * (i - 1)
       W[i] = {i = i, l = v[b + 1], T = v[b + 2], r = v[b + 3], left = v[b + 4], rs = v[b + 5],

@@ -9,19 +9,25 @@ loop, 8 tasks looping `GET /entities`) run for `--duration` seconds (default 20)
 - plain aiohttp + `limits`' async Redis moving-window limiter (60 per 2 s, one shared key),
   a refused hit sleeping until the limiter's window frees a slot.
 
-Then, in this process and the same run, microseconds per uncontended acquire: the
-governor over `RedisStore` and over the in-process `MemoryStore`, against one `limits`
-async Redis fixed-window hit and one moving-window hit.
+Then, in this process and the same run, microseconds per uncontended call, interleaved
+call by call: in each of `--rounds` rounds, `--calls` times, every row makes one call, in
+an order that rotates from round to round, so a busy moment of the machine falls on every
+row alike. Rows: the
+governor's acquire over `RedisStore` (then, untimed, its release and the permit's end in
+Redis), one `limits` async Redis fixed-window hit as shipped (its default client,
+coredis) and the same on redis-py, one moving-window hit, and the acquire over the
+in-process `MemoryStore`. Each round prints p50 / p99 of the acquire and of the
+fixed-window hit and their ratio; then the median across rounds of every row. All rows use
+the same Redis server and each library's own connection handling, one call at a time. The
+Redis time per command or script (`INFO commandstats`, from a separate batch per row) is
+shown beside.
 
 It starts its own redis-server (on a free loopback port, nothing persisted) unless
 `--redis-url` is given; that Redis is flushed between scenarios. It prints Markdown
 tables; it is a measurement, not a pass/fail test.
 
-The acquire table also gives the Redis time per script call (`INFO commandstats`, reset
-before each row): for the RedisStore row, the mean of its take and end scripts.
-
-Run:  .venv/bin/python benchmarks/bench_redis.py [--duration 20]   (about 80 s)
-      .venv/bin/python benchmarks/bench_redis.py --only "" --repeat 3   (acquire table only)
+Run:  .venv/bin/python benchmarks/bench_redis.py [--duration 20]   (about 100 s)
+      .venv/bin/python benchmarks/bench_redis.py --only ""   (the acquire tables only, ~25 s)
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
-from _common import machine_note, percentile, print_table
+from _common import machine_note, median, percentile, print_table
 from limits import parse
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.storage import storage_from_string
@@ -57,7 +63,6 @@ LIMIT, PERIOD = 60, 2.0
 IDEAL = LIMIT / PERIOD
 WORKERS = 4
 TASKS = 8
-ACQUIRES = 5_000
 MODES = {
     "redis": "gu1-async, shared RedisStore",
     "local": "gu1-async, local governor at 1/4 quota",
@@ -191,73 +196,183 @@ async def scenario(mode: str, redis_url: str, duration: float) -> list[str]:
     ]
 
 
-async def timed(op: Callable[[], Awaitable[Any]], after: Callable[[], Awaitable[None]]) -> str:
-    """p50 / p99 microseconds of `op`, with `after` (untimed) between calls."""
-    samples = []
-    gc.collect()
-    for _ in range(ACQUIRES):
-        started = time.perf_counter()
-        await op()
-        samples.append(time.perf_counter() - started)
-        await after()
-    return f"{percentile(samples, 50) * 1e6:.0f} / {percentile(samples, 99) * 1e6:.0f}"
+GU1, PEER = "gu1 governor.acquire(), RedisStore", "limits fixed window hit (coredis)"
+LATENCY_VARIANTS = (
+    GU1,
+    PEER,
+    "limits fixed window hit (redis-py)",
+    "limits moving window hit (coredis)",
+    "gu1 governor.acquire(), MemoryStore",
+)
+"""The acquire table's rows. PEER is the one the target names: `limits`' async Redis fixed
+window as shipped (its default async client is coredis); the same limiter on redis-py (the
+client RedisStore uses) is shown beside it."""
+
+Op = Callable[[], Awaitable[Any]]
 
 
-async def script_time(redis: Redis, timed_run: Awaitable[str]) -> tuple[str, str]:
-    """`timed_run`'s figures, and the Redis time per script it ran (INFO commandstats)."""
-    await redis.config_resetstat()
-    figures = await timed_run
-    stats = (await redis.info("commandstats")).get("cmdstat_evalsha")
-    return figures, "-" if stats is None else f"{stats['usec_per_call']:.1f}"
+async def latency_variants(redis_url: str) -> tuple[dict[str, tuple[Op, Op]], list[Op]]:
+    """Each row's timed call and what runs (untimed) after it, all on one Redis server.
 
-
-async def acquire_latency(redis_url: str) -> list[list[str]]:
-    redis = Redis.from_url(redis_url)
-    await redis.flushdb()
+    Every client is built the way its library builds it by default from a URL, used by one
+    task at a time (so each keeps one connection busy). Also returns what closes them.
+    """
     plan = Plan.custom(Quota(10**9, 3600.0), Quota(10**9, 86400.0))
-    rows = []
-    for name, store in (
-        ("governor.acquire(), MemoryStore", None),
-        ("governor.acquire(), RedisStore", RedisStore.from_url(redis_url)),
-    ):
+    variants: dict[str, tuple[Op, Op]] = {}
+    closers: list[Op] = []
+
+    async def nothing() -> None:
+        return None
+
+    for name, store in ((GU1, RedisStore.from_url(redis_url)), (LATENCY_VARIANTS[4], None)):
+        if store is not None:
+            closers.append(store.aclose)
         gov = Governor(plan, store=store)
         permit = await gov.acquire()  # the probe: its answer confirms the hour window
         permit.mark_sent()
         permit.observe(Observation(200, 10**9, 10**9 - 1, 3000.0))
         held: list[Any] = []
 
-        async def op(gov: Governor = gov, held: list[Any] = held) -> None:
+        async def acquire(gov: Governor = gov, held: list[Any] = held) -> None:
             held.append(await gov.acquire())
 
-        async def after(held: list[Any] = held) -> None:
+        async def release(held: list[Any] = held) -> None:
+            # The permit's end (never sent: the token goes back) runs in the background:
+            # let it finish, so the next acquire starts from the same state.
             held.pop().release()
             current = asyncio.current_task()
             await asyncio.gather(*(t for t in asyncio.all_tasks() if t is not current))
 
-        # Every acquire runs the take script and every release the end script.
-        rows.append([name, *await script_time(redis, timed(op, after))])
-        if store is not None:
-            await store.aclose()
+        variants[name] = (acquire, release)
     item = parse(f"{10**9} per 1 hour")
-    for name, strategy in (
-        ("limits fixed window hit (async Redis)", FixedWindowRateLimiter),
-        ("limits moving window hit (async Redis)", MovingWindowRateLimiter),
+    for name, strategy, implementation in (
+        (PEER, FixedWindowRateLimiter, "coredis"),
+        (LATENCY_VARIANTS[2], FixedWindowRateLimiter, "redispy"),
+        (LATENCY_VARIANTS[3], MovingWindowRateLimiter, "coredis"),
     ):
-        limiter = strategy(storage_from_string(f"async+{redis_url}"))
-        await limiter.hit(item, name)
+        storage = storage_from_string(f"async+{redis_url}", implementation=implementation)
+        limiter = strategy(storage)
+        await limiter.hit(item, name)  # connected, and the key's first hit (EXPIRE) done
 
         async def hit(limiter: Any = limiter, name: str = name) -> None:
             await limiter.hit(item, name)
 
-        async def nothing() -> None:
-            return None
+        variants[name] = (hit, nothing)
+    return variants, closers
 
-        rows.append([name, *await script_time(redis, timed(hit, nothing))])
+
+async def script_time(redis: Redis) -> float:
+    """The mean Redis time per command since the last reset (INFO commandstats); a script's
+    own commands count inside its time, so when scripts ran only they are counted."""
+    stats = await redis.info("commandstats")
+    if "cmdstat_evalsha" in stats:
+        busy = [stats["cmdstat_evalsha"]]
+    else:
+        busy = [v for k, v in stats.items() if k not in ("cmdstat_config", "cmdstat_info")]
+    return float(sum(v["usec"] for v in busy) / max(1, sum(v["calls"] for v in busy)))
+
+
+async def redis_time(redis: Redis, name: str, op: Op, after: Op, calls: int) -> str:
+    """The Redis time behind a row's calls. For RedisStore: its take script (`calls`
+    acquires in a row, the permits held) and its end script (then their releases)."""
+    await redis.config_resetstat()
+    for _ in range(calls):
+        await op()
+        if name != GU1:
+            await after()
+    first = await script_time(redis)
+    if name != GU1:
+        return f"{first:.1f}"
+    await redis.config_resetstat()
+    for _ in range(calls):
+        await after()
+    return f"take {first:.1f}, end {await script_time(redis):.1f}"
+
+
+async def acquire_latency(redis_url: str, rounds: int, calls: int) -> None:
+    """Uncontended latency per call, interleaved call by call: in every round, `calls`
+    times, each row makes one timed call (then its untimed `after`), in an order that
+    rotates from round to round. A busy moment of the machine falls on every row alike."""
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    variants, closers = await latency_variants(redis_url)
+    names = list(variants)
+    p50: dict[str, list[float]] = {name: [] for name in names}
+    p99: dict[str, list[float]] = {name: [] for name in names}
+    print(
+        f"\nuncontended acquire, µs, {rounds} rounds of {calls:,} calls per row, interleaved "
+        "call by call (hour + day windows; one Redis round trip each):\n"
+    )
+    round_rows = []
+    clock = time.perf_counter
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        order = [(name, *variants[name]) for name in names[shift:] + names[:shift]]
+        samples: dict[str, list[float]] = {name: [] for name in names}
+        gc.collect()
+        for _ in range(calls):
+            for name, op, after in order:
+                started = clock()
+                await op()
+                samples[name].append(clock() - started)
+                await after()
+        for name in names:
+            p50[name].append(percentile(samples[name], 50) * 1e6)
+            p99[name].append(percentile(samples[name], 99) * 1e6)
+        round_rows.append(
+            [
+                str(round_ + 1),
+                f"{p50[GU1][-1]:.0f} / {p99[GU1][-1]:.0f}",
+                f"{p50[PEER][-1]:.0f} / {p99[PEER][-1]:.0f}",
+                f"{p50[GU1][-1] / p50[PEER][-1]:.2f}",
+                f"{p50[LATENCY_VARIANTS[2]][-1]:.0f} / {p99[LATENCY_VARIANTS[2]][-1]:.0f}",
+            ]
+        )
+    print_table(
+        [
+            "round",
+            "gu1 acquire p50 / p99",
+            "limits fixed (coredis) p50 / p99",
+            "p50 ratio",
+            "limits fixed (redis-py) p50 / p99",
+        ],
+        round_rows,
+    )
+    ratios = [a / b for a, b in zip(p50[GU1], p50[PEER], strict=True)]
+    print(
+        f"\ngu1 acquire p50 / limits fixed-window hit p50 (coredis): median {median(ratios):.2f}, "
+        f"best {min(ratios):.2f}, worst {max(ratios):.2f}; gu1 faster in "
+        f"{sum(r <= 1 for r in ratios)} of {rounds} rounds\n"
+    )
+    # Then, apart (not timed): the Redis time behind each row's calls.
+    usec = {name: await redis_time(redis, name, *variants[name], calls) for name in names}
+    print_table(
+        [
+            "operation",
+            "p50 µs (median of rounds)",
+            "p99 µs (median)",
+            "vs limits fixed (coredis)",
+            "Redis µs per command or script",
+        ],
+        [
+            [
+                name,
+                f"{median(p50[name]):.0f}",
+                f"{median(p99[name]):.0f}",
+                f"{median([a / b for a, b in zip(p50[name], p50[PEER], strict=True)]):.2f}x",
+                "-" if name == LATENCY_VARIANTS[4] else usec[name],
+            ]
+            for name in names
+        ],
+    )
+    for close in closers:
+        await close()
     await redis.aclose()
-    return rows
 
 
-async def main(duration: float, redis_url: str | None, only: list[str], repeat: int) -> None:
+async def main(
+    duration: float, redis_url: str | None, only: list[str], rounds: int, calls: int
+) -> None:
     with contextlib.ExitStack() as stack:
         url = redis_url or stack.enter_context(redis_server())
         print(
@@ -279,16 +394,8 @@ async def main(duration: float, redis_url: str | None, only: list[str], repeat: 
                 ],
                 rows,
             )
-        for round_ in range(repeat):
-            print(
-                f"\nuncontended acquire, p50 / p99 microseconds over {ACQUIRES:,} calls "
-                "(hour + day windows; one Redis round trip each)"
-                + (f", round {round_ + 1} of {repeat}" if repeat > 1 else "")
-                + ":\n"
-            )
-            print_table(
-                ["operation", "p50 / p99 µs", "Redis µs per script"], await acquire_latency(url)
-            )
+        if rounds:
+            await acquire_latency(url, rounds, calls)
 
 
 if __name__ == "__main__":
@@ -304,7 +411,10 @@ if __name__ == "__main__":
         "--only", default=",".join(MODES), help="comma-separated: " + ",".join(MODES)
     )
     parser.add_argument(
-        "--repeat", type=int, default=1, help="repeat the acquire-latency table this many times"
+        "--rounds", type=int, default=10, help="acquire table: interleaved rounds (0: none)"
+    )
+    parser.add_argument(
+        "--calls", type=int, default=1000, help="acquire table: calls per row and round"
     )
     args = parser.parse_args()
     # An empty --only runs just the acquire-latency table.
@@ -312,4 +422,4 @@ if __name__ == "__main__":
     unknown = sorted(set(chosen) - set(MODES))
     if unknown:
         parser.error(f"unknown --only scenario(s): {', '.join(unknown)}")
-    asyncio.run(main(args.duration, args.redis_url, chosen, args.repeat))
+    asyncio.run(main(args.duration, args.redis_url, chosen, args.rounds, args.calls))

@@ -366,3 +366,27 @@ async def test_a_burst_of_calls_shares_a_few_connections(
     assert clients <= MAX_CONNECTIONS + 1  # the store's, and this test's
     await store.aclose()
     assert await redis_client.hget(store.key, "n") == b"0"
+
+
+class _PoolLess:
+    """A client with `execute_command` and no connection pool (like `RedisCluster`)."""
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        return await self._client.execute_command(*args, **options)
+
+
+async def test_a_client_without_a_connection_pool_is_called_through_execute_command(
+    redis_server: RedisServer, redis_client: Redis
+) -> None:
+    client: Any = _PoolLess(redis_client)
+    store = RedisStore(client, namespace="test:poolless", timeout=1.0)
+    gov = Governor(Plan.custom(Quota(3, 60)), store=store)
+    await confirm(gov, 3, 3, 50.0)
+    await redis_client.script_flush()  # NOSCRIPT: loaded again through the client
+    assert await take_all(gov) == 3
+    await store.aclose()
+    assert await redis_client.hget(store.key, "n") == b"0"
+    assert not store._link._all  # no connection of its own

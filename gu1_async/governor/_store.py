@@ -95,7 +95,8 @@ class GovernorStore(Protocol):
         """Return a token taken by `take`: the permit ended.
 
         `sent=False`: never sent, a full refund (`in_flight -= 1` only). `sent=True`:
-        every window records the send in its sliding count (`record_sent`); with no
+        every window records the send in its sliding count (`record_sent`; a store may skip
+        it for an `anchored` window, which never reads that count again); with no
         observation the server may have counted it, so every window spends one
         (`spend_unseen`). With an observation: the window it describes (see `match`) is
         updated by `observe` (spending one instead if `observe` found it too stale); the
@@ -230,9 +231,13 @@ class MemoryStore:
             return
         described = self._described(observation)
         for i, w in enumerate(self._windows):
-            roll(w, now)
+            if now >= w.reset_at:
+                roll(w, now)
             w.in_flight -= 1
-            record_sent(w, now)
+            if not w.anchored:
+                # Only a window whose edges no header placed reads its sliding count (and
+                # `anchored` never goes back): skipping it on the hot path changes nothing.
+                record_sent(w, now)
             if i == described:
                 assert observation is not None and observation.remaining is not None
                 if not observe(w, now, observation.remaining, observation.reset_after):

@@ -249,7 +249,7 @@ def stub_response() -> RawResponse:
     """What the server above answers, as the transport would hand it to the requester."""
     now = time.time()
     reset = dt.datetime.fromtimestamp(now + 3600, tz=dt.timezone.utc)
-    return RawResponse(
+    return RawResponse.of(
         status=200,
         headers=(
             ("Content-Type", "application/json; charset=utf-8"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import attrs
@@ -23,15 +23,6 @@ from ._types import JSON, FilePart, FormFields, Params, Timeout
 __all__ = ["AiohttpTransport", "RawRequest", "RawResponse"]
 
 log = logging.getLogger("gu1_async")
-
-
-def _case_insensitive(
-    headers: CIMultiDictProxy[str] | Mapping[str, str] | Iterable[tuple[str, str]],
-) -> CIMultiDictProxy[str]:
-    """aiohttp's headers as they are; anything else (tests, stubs) copied into one."""
-    if isinstance(headers, CIMultiDictProxy):
-        return headers
-    return CIMultiDictProxy(CIMultiDict(headers))
 
 
 @attrs.frozen
@@ -47,21 +38,30 @@ class RawRequest:
     timeout: Timeout | None = None
 
 
-@attrs.frozen
-class RawResponse:
-    """One HTTP answer, as plain data.
+class RawResponse(NamedTuple):
+    """One HTTP answer, as plain data (a named tuple: one is built for every response).
 
-    `headers` is case-insensitive (aiohttp's own read-only multidict, kept as it is: copying
-    every header of every response costs more than the few lookups the SDK makes).
+    `headers` is case-insensitive: aiohttp's own read-only multidict, kept as it is, since
+    copying every header of every response costs more than the few lookups the SDK makes.
     """
 
     status: int
-    headers: CIMultiDictProxy[str] = attrs.field(converter=_case_insensitive)
-    body: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    @classmethod
+    def of(
+        cls, status: int, headers: Mapping[str, str] | Iterable[tuple[str, str]], body: bytes
+    ) -> RawResponse:
+        """Build one from any headers (tests, stubs): copied into a case-insensitive mapping."""
+        return cls(status, CIMultiDictProxy(CIMultiDict(headers)), body)
 
     def header(self, name: str) -> str | None:
         """The first value of a header, case-insensitively."""
         return self.headers.get(name)
+
+    def __repr__(self) -> str:
+        return f"RawResponse(status={self.status}, body=<{len(self.body)} bytes>)"
 
 
 class AiohttpTransport:

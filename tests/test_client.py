@@ -356,7 +356,7 @@ async def test_several_files_under_one_field(mock_api: aioresponses) -> None:
 def test_raw_response_headers_are_case_insensitive_whatever_they_were_built_from() -> None:
     from gu1_async._transport import RawResponse
 
-    response = RawResponse(200, [("X-RateLimit-Limit", "100"), ("Set-Cookie", "a")], b"{}")
+    response = RawResponse.of(200, [("X-RateLimit-Limit", "100"), ("Set-Cookie", "a")], b"{}")
     assert response.header("x-ratelimit-limit") == "100"
     assert response.headers.get("X-RATELIMIT-LIMIT") == "100"
     assert response.header("Retry-After") is None

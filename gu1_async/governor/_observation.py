@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import attrs
+from typing import NamedTuple
 
 __all__ = ["Observation"]
 
 
-@attrs.frozen
-class Observation:
+class Observation(NamedTuple):
     """The rate-limit facts of one response; every field but `status` is optional.
 
     The governor never sees headers: `gu1_async._ratelimit_headers` turns them into this.
+    An immutable named tuple rather than an attrs class: one is built for every response,
+    and a tuple is the cheapest immutable record Python has.
     """
 
     status: int

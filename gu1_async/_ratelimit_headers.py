@@ -312,10 +312,20 @@ class RateLimitReader:
     Reset is measured on the server's clock (`ServerClock`), so local skew cancels out.
     """
 
-    __slots__ = ("_date", "_last", "_latest", "_limit", "_parsed", "_reset", "server_clock")
+    __slots__ = (
+        "_date",
+        "_last",
+        "_latest",
+        "_limit",
+        "_offset",
+        "_parsed",
+        "_reset",
+        "server_clock",
+    )
 
     def __init__(self, server_clock: ServerClock | None = None) -> None:
         self.server_clock = server_clock if server_clock is not None else ServerClock()
+        self._offset = self.server_clock.offset or 0.0
         self._limit: str | None = None
         self._reset: str | None = None
         self._date: str | None = None
@@ -366,6 +376,8 @@ class RateLimitReader:
                 received_at=_fromtimestamp(now_wall, _UTC),
             )
             self.server_clock.update(snapshot.date, now_wall)
+            # The clock's estimate changes only on an update: read it once here.
+            self._offset = self.server_clock.offset or 0.0
             limit, remaining, reset = snapshot.limit, snapshot.remaining, snapshot.reset
             retry_after, date = snapshot.retry_after, snapshot.date
             reset_ts = reset.timestamp() if reset is not None else 0.0
@@ -380,8 +392,9 @@ class RateLimitReader:
             self._latest = values
         reset_after = None
         if reset is not None:
-            offset = self.server_clock.offset or 0.0
-            reset_after = max(0.0, reset_ts - (now_wall - offset))
+            reset_after = reset_ts - (now_wall - self._offset)
+            if reset_after < 0.0:
+                reset_after = 0.0
         return Observation(status, limit, remaining, reset_after, retry_after)
 
     def last(self) -> RateLimitSnapshot:

@@ -156,10 +156,9 @@ class HttpRequester:
 
     def _answer(self, raw: RawRequest, path: str, permit: Permit, response: RawResponse) -> Any:
         """Feed the response's rate-limit headers back, then its body or its error."""
-        permit.mark_sent()
         status = response.status
         observation = self._rate_limits.read(response.headers.get, status, self._clock.time())
-        permit.observe(observation)
+        permit.observe(observation)  # an answered request was sent: this ends it as spent
         log.debug("gu1 %s %s -> %d (remaining %s)", raw.method, path, status, observation.remaining)
         if status >= 400:
             raise error_from_response(

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import aiohttp
-import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._errors import APIConnectionError, APITimeoutError, ConfigurationError
@@ -25,17 +24,22 @@ __all__ = ["AiohttpTransport", "RawRequest", "RawResponse"]
 log = logging.getLogger("gu1_async")
 
 
-@attrs.frozen
-class RawRequest:
-    """One HTTP attempt, as plain data. `headers` may hold the Authorization header."""
+class RawRequest(NamedTuple):
+    """One HTTP attempt, as plain data (a named tuple: one is built for every request).
+
+    `headers` holds the Authorization header, so the repr leaves headers and body out.
+    """
 
     method: str
     url: str
-    headers: Mapping[str, str] = attrs.field(repr=False)
+    headers: Mapping[str, str]
     params: Params | None = None
     json: JSON = None
     files: FormFields | None = None
     timeout: Timeout | None = None
+
+    def __repr__(self) -> str:
+        return f"RawRequest({self.method} {self.url})"
 
 
 class RawResponse(NamedTuple):

@@ -361,3 +361,13 @@ def test_raw_response_headers_are_case_insensitive_whatever_they_were_built_from
     assert response.headers.get("X-RATELIMIT-LIMIT") == "100"
     assert response.header("Retry-After") is None
     assert "<2 bytes>" in repr(response)
+
+
+def test_raw_request_repr_leaves_the_authorization_header_out() -> None:
+    from gu1_async._transport import RawRequest
+
+    secret = "gk_test_secret_in_header_0042"
+    headers = {"Authorization": f"Bearer {secret}"}
+    request = RawRequest("GET", "https://api.gu1.ai/entities", headers)
+    assert secret not in repr(request) and secret not in str(request)
+    assert repr(request) == "RawRequest(GET https://api.gu1.ai/entities)"

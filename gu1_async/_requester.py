@@ -159,7 +159,10 @@ class HttpRequester:
         status = response.status
         observation = self._rate_limits.read(response.headers.get, status, self._clock.time())
         permit.observe(observation)  # an answered request was sent: this ends it as spent
-        log.debug("gu1 %s %s -> %d (remaining %s)", raw.method, path, status, observation.remaining)
+        if log.isEnabledFor(logging.DEBUG):  # one call, not two, when debug logging is off
+            log.debug(
+                "gu1 %s %s -> %d (remaining %s)", raw.method, path, status, observation.remaining
+            )
         if status >= 400:
             raise error_from_response(
                 status,

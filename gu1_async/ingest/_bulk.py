@@ -69,7 +69,9 @@ from ._report import Outcome
 from ._senders import (
     DEFAULT_ITEM_RETRIES,
     IngestOptions,
+    Items,
     MissingFieldError,
+    _Method,
     entity_sender,
     to_body,
 )
@@ -89,8 +91,6 @@ __all__ = [
 ]
 
 R = TypeVar("R")
-Items = Iterable[Any] | AsyncIterable[Any]
-_Method = Callable[..., Awaitable[Any]]
 
 DEFAULT_BULK_SIZE = 500
 """Rows per bulk job."""

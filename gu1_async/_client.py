@@ -25,7 +25,7 @@ from ._ratelimit_headers import RateLimitReader, RateLimitSnapshot
 from ._requester import HttpRequester
 from ._retry import RetryBudget, RetryPolicy
 from ._transport import AiohttpTransport
-from ._types import JSON, FormFields, Params, Priority, Timeout
+from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
 from ._version import __version__
 from .governor import Governor, Plan
 
@@ -36,7 +36,6 @@ __all__ = ["DEFAULT_BASE_URL", "Gu1Client"]
 
 DEFAULT_BASE_URL = "https://api.gu1.ai"
 BASE_URL_ENV_VAR = "GU1_BASE_URL"
-_UNSET: Any = object()
 
 
 @attrs.frozen
@@ -238,7 +237,7 @@ class Gu1Client:
         headers: Mapping[str, str] | None = None,
         timeout: float | Timeout | None = None,
         priority: Priority | None = None,
-        max_wait: float | None = _UNSET,
+        max_wait: float | None = UNSET,
     ) -> Coroutine[Any, Any, Any]:
         """Send a request to any gu1 path; await it for the decoded JSON body.
 
@@ -262,13 +261,8 @@ class Gu1Client:
             APIConnectionError: the request could not be completed.
             QuotaExhaustedError: no slot within `max_wait`.
         """
-        options: dict[str, Any] = {"timeout": timeout, "extra_headers": headers}
-        if priority is not None:
-            options["priority"] = priority
-        if max_wait is not _UNSET:
-            options["max_wait"] = max_wait
-        return self._requester.request(
-            method, path, params=params, json=json, files=files, **options
+        return self._requester.send(
+            method, path, params, json, files, headers, timeout, priority, max_wait
         )
 
     # -- views ---------------------------------------------------------------------------
@@ -277,11 +271,11 @@ class Gu1Client:
         self,
         *,
         api_key: ApiKey | str | None = None,
-        organization_id: str | None = _UNSET,
+        organization_id: str | None = UNSET,
         plan: Plan | str | None = None,
         timeout: float | Timeout | None = None,
         priority: Priority | None = None,
-        max_wait: float | None = _UNSET,
+        max_wait: float | None = UNSET,
         reserve: float | None = None,
         retry: RetryPolicy | None = None,
     ) -> Gu1Client:
@@ -293,7 +287,7 @@ class Gu1Client:
         changes: dict[str, Any] = {}
         if api_key is not None:
             changes["api_key"] = ApiKey.coerce(api_key)
-        if organization_id is not _UNSET:
+        if organization_id is not UNSET:
             changes["organization_id"] = organization_id
         if plan is not None:
             changes["plan"] = Plan.coerce(plan)
@@ -301,7 +295,7 @@ class Gu1Client:
             changes["timeout"] = Timeout.coerce(timeout)
         if priority is not None:
             changes["priority"] = Priority(priority)
-        if max_wait is not _UNSET:
+        if max_wait is not UNSET:
             changes["max_wait"] = max_wait
         if reserve is not None:
             changes["reserve"] = reserve

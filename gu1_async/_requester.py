@@ -9,7 +9,7 @@ JSON or an exception from the error tree.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._auth import ApiKey
@@ -19,7 +19,7 @@ from ._ratelimit_headers import RateLimitReader
 from ._response import InvalidJSONBody, decode_json, error_from_response
 from ._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
 from ._transport import AiohttpTransport, RawRequest, RawResponse
-from ._types import JSON, FormFields, Params, Priority, Timeout
+from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
 from .governor import Governor, Permit
 
 if TYPE_CHECKING:
@@ -57,13 +57,14 @@ class HttpRequester:
         on_operation: Callable[[str], None],
     ) -> None:
         self._transport = transport
-        self._api_key = api_key
         self._base_url = base_url.rstrip("/")
         self._governor = governor
         self._clock = clock
         self._retry = retry
         self._retry_budget = retry_budget
-        self._default_headers = dict(default_headers)
+        # Built once: every request without extra headers sends this same dict.
+        self._authorization = api_key.authorization_header()
+        self._headers = {**default_headers, **self._authorization}
         # A view whose timeout differs from the pool's passes it on every request; the
         # pool's own timeout is already the session default.
         self._timeout = timeout if timeout != transport.default_timeout else None
@@ -72,7 +73,7 @@ class HttpRequester:
         self._rate_limits = rate_limits
         self._on_operation = on_operation
 
-    async def request(
+    def request(
         self,
         method: str,
         path: str,
@@ -82,27 +83,59 @@ class HttpRequester:
         files: FormFields | None = None,
         operation: str | None = None,
         **options: Unpack[RequestOptions],
+    ) -> Coroutine[Any, Any, Any]:
+        """Send one logical request; await it for its decoded JSON body (None if empty).
+
+        (A plain method returning `send()`'s coroutine: no coroutine frame of its own.)
+        """
+        return self.send(
+            method,
+            path,
+            params,
+            json,
+            files,
+            options.get("extra_headers"),
+            options.get("timeout"),
+            options.get("priority"),
+            options.get("max_wait", UNSET),
+            operation,
+        )
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        json: JSON,
+        files: FormFields | None,
+        extra_headers: Mapping[str, str] | None,
+        timeout: float | Timeout | None,
+        priority: Priority | None,
+        max_wait: float | None,
+        operation: str | None = None,
     ) -> Any:
-        """Send one logical request and return its decoded JSON body (None if empty)."""
+        """`request()` with every option spelled out (`Gu1Client.request` calls it directly).
+
+        `priority=None` and `max_wait=UNSET` mean this requester's defaults.
+        """
         method = method.upper()
         if method not in _METHODS:
             raise ConfigurationError(f"unsupported HTTP method {method!r}")
         if not path.startswith("/"):
             raise ConfigurationError(f"path must start with '/', got {path!r}")
-        extra_headers = options.get("extra_headers")
         if extra_headers:
-            headers = {**self._default_headers, **extra_headers}
-            # Set last, so that no extra header can replace the key or leak another one.
-            headers.update(self._api_key.authorization_header())
+            # Authorization set last, so that no extra header can replace or leak the key.
+            headers = {**self._headers, **extra_headers, **self._authorization}
         else:
-            headers = {**self._default_headers, **self._api_key.authorization_header()}
+            headers = self._headers  # never mutated: aiohttp copies what it is given
         # Only a per-call timeout is passed down: the session already applies the client's,
         # and building a ClientTimeout for every request costs measurable CPU.
-        timeout = options.get("timeout")
         timeout = Timeout.coerce(timeout) if timeout is not None else self._timeout
         raw = RawRequest(method, self._base_url + path, headers, params, json, files, timeout)
-        priority = options.get("priority", self._priority)
-        max_wait = options.get("max_wait", self._max_wait)
+        if priority is None:
+            priority = self._priority
+        if max_wait is UNSET:
+            max_wait = self._max_wait
         if operation is not None:
             self._on_operation(operation)
 

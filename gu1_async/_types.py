@@ -25,11 +25,15 @@ __all__ = [
     "RequestOptions",
     "Requester",
     "Timeout",
+    "UNSET",
 ]
 
 JSON: TypeAlias = dict[str, Any] | list[Any] | str | int | float | bool | None
 JSONObject: TypeAlias = dict[str, Any]
 Params: TypeAlias = Mapping[str, str | int | float | bool | Sequence[str] | None]
+
+UNSET: Any = object()
+"""An argument not given, where None already means something (`max_wait=None`: no limit)."""
 
 
 class Priority(enum.IntEnum):

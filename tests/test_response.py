@@ -4,6 +4,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gu1_async._errors import (
     APIStatusError,
@@ -163,3 +165,41 @@ def test_decode_json() -> None:
     with pytest.raises(InvalidJSONBody) as info:
         decode_json(b"x" * 500)
     assert len(info.value.excerpt) <= 201
+
+
+def test_decode_json_rejects_what_follows_a_value() -> None:
+    assert decode_json(b'{"a": 1} \r\n\t') == {"a": 1}
+    for body in (b'{"a": 1} x', b'{"a": 1}{"b": 2}', b"[1]\x0c", b'"a" "b"'):
+        with pytest.raises(InvalidJSONBody):
+            decode_json(body)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+_json_space = st.text(alphabet=" \t\n\r", max_size=3)
+
+
+@given(
+    value=_json_values,
+    before=_json_space,
+    after=_json_space,
+    garbage=st.sampled_from(["", "x", "\x0c", "]", "0", "\u00a0", '"']),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+)
+def test_decode_json_agrees_with_json_loads(
+    value: object, before: str, after: str, garbage: str, encoding: str
+) -> None:
+    # The fast path calls json's C scanner directly: it must accept and reject exactly what
+    # json.loads does (an empty body aside, which is None rather than an error).
+    body = (before + json.dumps(value, ensure_ascii=False) + after + garbage).encode(encoding)
+    try:
+        expected = json.loads(body)
+    except ValueError:
+        with pytest.raises(InvalidJSONBody):
+            decode_json(body)
+    else:
+        assert decode_json(body) == expected

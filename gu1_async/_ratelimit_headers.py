@@ -395,7 +395,8 @@ class RateLimitReader:
             reset_after = reset_ts - (now_wall - self._offset)
             if reset_after < 0.0:
                 reset_after = 0.0
-        return Observation(status, limit, remaining, reset_after, retry_after)
+        # tuple.__new__ directly: a named tuple's own __new__ is one more Python call.
+        return _new_tuple(Observation, (status, limit, remaining, reset_after, retry_after))
 
     def last(self) -> RateLimitSnapshot:
         """The snapshot of the response read last (every field None if it had no headers)."""
@@ -405,6 +406,8 @@ class RateLimitReader:
         """The snapshot of the latest response that carried a rate-limit header, if any."""
         return _snapshot(self._latest) if self._latest is not None else None
 
+
+_new_tuple = tuple.__new__
 
 _Values = tuple[
     "int | None", "int | None", "dt.datetime | None", "float | None", "dt.datetime | None", float

@@ -31,6 +31,7 @@ __all__ = ["HttpRequester"]
 
 log = logging.getLogger("gu1_async")
 
+_new_tuple = tuple.__new__
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _TEXT_TYPES = frozenset({"text/csv", "text/plain"})
 _REQUEST_ID_HEADERS = ("x-request-id", "x-gu1-request-id", "x-correlation-id")
@@ -131,7 +132,10 @@ class HttpRequester:
         # Only a per-call timeout is passed down: the session already applies the client's,
         # and building a ClientTimeout for every request costs measurable CPU.
         timeout = Timeout.coerce(timeout) if timeout is not None else self._timeout
-        raw = RawRequest(method, self._base_url + path, headers, params, json, files, timeout)
+        # tuple.__new__ directly: a named tuple's own __new__ is one more Python call.
+        raw = _new_tuple(
+            RawRequest, (method, self._base_url + path, headers, params, json, files, timeout)
+        )
         if priority is None:
             priority = self._priority
         if max_wait is UNSET:

@@ -68,6 +68,9 @@ class RawResponse(NamedTuple):
         return f"RawResponse(status={self.status}, body=<{len(self.body)} bytes>)"
 
 
+_new_tuple = tuple.__new__
+
+
 class AiohttpTransport:
     """Sends `RawRequest`s over a shared aiohttp connection pool."""
 
@@ -109,7 +112,9 @@ class AiohttpTransport:
             APITimeoutError: the connect or total timeout elapsed.
             APIConnectionError: the connection failed or broke.
         """
-        session = self._get_session()
+        session = self._session  # None until the first request, and again once closed
+        if session is None:
+            session = self._get_session()
         # Only what this request needs: aiohttp does work for every argument it is given.
         kwargs: dict[str, Any] = {"headers": request.headers}
         if request.params:
@@ -123,7 +128,8 @@ class AiohttpTransport:
         try:
             async with session.request(request.method, request.url, **kwargs) as response:
                 body = await response.read()
-                return RawResponse(response.status, response.headers, body)
+                # tuple.__new__ directly: a named tuple's own __new__ is one more Python call.
+                return _new_tuple(RawResponse, (response.status, response.headers, body))
         except aiohttp.ConnectionTimeoutError as exc:
             raise APITimeoutError(
                 f"timed out connecting to gu1 ({exc.__class__.__name__})",

@@ -229,8 +229,19 @@ class MemoryStore:
                 w.in_flight -= 1
                 w.probing = False
             return
-        described = self._described(observation)
-        for i, w in enumerate(self._windows):
+        windows = self._windows
+        remaining: int | None = None
+        reset_after: float | None = None
+        if observation is None:
+            described = -1
+        else:
+            _, limit, remaining, reset_after, _ = observation
+            first = windows[0]
+            if limit == first.limit and remaining is not None and first.identified:
+                described = 0  # the usual answer: the first window, named by a header before
+            else:
+                described = self._described(observation)
+        for i, w in enumerate(windows):
             if now >= w.reset_at:
                 roll(w, now)
             w.in_flight -= 1
@@ -238,11 +249,10 @@ class MemoryStore:
                 # Only a window whose edges no header placed reads its sliding count (and
                 # `anchored` never goes back): skipping it on the hot path changes nothing.
                 record_sent(w, now)
-            if i == described:
-                assert observation is not None and observation.remaining is not None
-                if not observe(w, now, observation.remaining, observation.reset_after):
-                    spend_unseen(w)  # too stale to tell us anything: count it ourselves
-            else:
+            # (`remaining` is an int whenever a window is described.)
+            if i != described or not observe(w, now, remaining, reset_after):  # type: ignore[arg-type]
+                # No header for this window, or one too stale to tell us anything: count
+                # the request ourselves.
                 spend_unseen(w)
             if w.probing:
                 end_probe(w, answered=observation is not None)

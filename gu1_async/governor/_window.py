@@ -143,40 +143,50 @@ def available(w: WindowState, cut: int, now: float | None = None) -> int:
 
 def observe(w: WindowState, now: float, remaining: int, reset_after: float | None) -> bool:
     """Apply a header that describes `w` (after `roll`); False if it was too stale to use."""
-    remaining = max(0, remaining)
+    # (Plain comparisons rather than min/max/abs: this runs for every response.)
+    if remaining < 0:
+        remaining = 0
     if reset_after is None:
         # The server gave no Reset: the count still bounds the window we are in.
-        w.left = min(w.left, remaining)
+        if remaining < w.left:
+            w.left = remaining
         w.confirmed = True
         return True
     if reset_after <= 0:
         # The answer describes a window that has already ended (a stale response, or odd
         # server clocks). If we still believe we are in that window, its count bounds it;
         # a fresh window must not be cut by it (the caller then counts the request itself).
-        if w.confirmed:
-            w.left = min(w.left, remaining)
+        if w.confirmed and remaining < w.left:
+            w.left = remaining
         return w.confirmed
     observed_reset = now + reset_after + RESET_MARGIN
-    same = abs(observed_reset - w.reset_at) < w.period / 2
-    if not w.confirmed:
-        # First word on this window: adopt the server's edge; within what we took for the
-        # same window, keep the lower count (answers may arrive out of order).
-        w.left = min(w.left, remaining) if same else remaining
-        w.reset_at = observed_reset
-        w.confirmed = True
-        w.anchored = True
-    elif same:
-        # Remaining only falls within a window and answers may arrive out of order, so
-        # the lowest value is the newest. Each estimate of the edge is late by its
-        # response's latency (never early), so the earliest is the best.
-        w.left = min(w.left, remaining)
-        w.reset_at = min(w.reset_at, observed_reset)
-    elif observed_reset > w.reset_at:
-        # A later window than we thought we were in: our edge was wrong; follow the server.
+    reset_at = w.reset_at
+    half = w.period / 2
+    drift = observed_reset - reset_at
+    same = -half < drift < half  # (abs(drift) < half, exactly, without the call)
+    if w.confirmed:
+        if same:
+            # The usual answer. Remaining only falls within a window and answers may arrive
+            # out of order, so the lowest value is the newest. Each estimate of the edge is
+            # late by its response's latency (never early), so the earliest is the best.
+            if remaining < w.left:
+                w.left = remaining
+            if observed_reset < reset_at:
+                w.reset_at = observed_reset
+        elif observed_reset > reset_at:
+            # A later window than we thought we were in: our edge was wrong; follow the server.
+            w.left = remaining
+            w.reset_at = observed_reset
+        else:
+            return False  # an answer from a window that has already ended
+        return True
+    # First word on this window: adopt the server's edge; within what we took for the
+    # same window, keep the lower count (answers may arrive out of order).
+    if not same or remaining < w.left:
         w.left = remaining
-        w.reset_at = observed_reset
-    else:
-        return False  # an answer from a window that has already ended
+    w.reset_at = observed_reset
+    w.confirmed = True
+    w.anchored = True
     return True
 
 

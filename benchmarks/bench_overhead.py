@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import cProfile
 import datetime as dt
 import email.utils
@@ -38,13 +39,17 @@ import math
 import multiprocessing
 import os
 import pstats
+import re
+import shutil
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
 
 import aiohttp
-from _common import machine_note, median, print_table
+from _common import machine_note, median, percentile, print_table
 from aiohttp import web
 
 from gu1_async import Gu1Client, Plan, Quota
@@ -134,17 +139,27 @@ async def measure(request: Request, tasks: int, seconds: float) -> tuple[float, 
     return count / wall, cpu / count * 1e6
 
 
+HEADERS = {"Authorization": f"Bearer {KEY}", "Accept": "application/json"}
+
+
+def plain_request(session: aiohttp.ClientSession, url: str) -> Request:
+    """One request the way a plain aiohttp user writes it."""
+
+    async def request() -> object:
+        async with session.get(f"{url}/entities", headers=HEADERS) as response:
+            response.raise_for_status()
+            return await response.json()
+
+    return request
+
+
+def plain_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+
+
 async def plain_round(url: str, tasks: int, seconds: float) -> tuple[float, float]:
-    headers = {"Authorization": f"Bearer {KEY}", "Accept": "application/json"}
-    connector = aiohttp.TCPConnector(limit=100)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def request() -> object:
-            async with session.get(f"{url}/entities", headers=headers) as response:
-                response.raise_for_status()
-                return await response.json()
-
-        return await measure(request, tasks, seconds)
+    async with plain_session() as session:
+        return await measure(plain_request(session, url), tasks, seconds)
 
 
 def busy_loop(iterations: int) -> int:
@@ -169,14 +184,11 @@ def calibrate_busy_loop(micros: float) -> int:
 async def plain_busy_round(
     url: str, tasks: int, seconds: float, *, iterations: int
 ) -> tuple[float, float]:
-    headers = {"Authorization": f"Bearer {KEY}", "Accept": "application/json"}
-    connector = aiohttp.TCPConnector(limit=100)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with plain_session() as session:
+        plain = plain_request(session, url)
 
         async def request() -> object:
-            async with session.get(f"{url}/entities", headers=headers) as response:
-                response.raise_for_status()
-                body = await response.json()
+            body = await plain()
             busy_loop(iterations)
             return body
 
@@ -187,13 +199,18 @@ def gu1_client(url: str) -> Gu1Client:
     return Gu1Client(KEY, base_url=url, plan=Plan.custom(Quota(HUGE, 3600)), max_connections=100)
 
 
+def gu1_request(client: Gu1Client) -> Request:
+    """The same request through gu1-async."""
+
+    async def request() -> object:
+        return await client.request("GET", "/entities")
+
+    return request
+
+
 async def gu1_round(url: str, tasks: int, seconds: float) -> tuple[float, float]:
     async with gu1_client(url) as client:
-
-        async def request() -> object:
-            return await client.request("GET", "/entities")
-
-        return await measure(request, tasks, seconds)
+        return await measure(gu1_request(client), tasks, seconds)
 
 
 Round = Callable[[str, int, float], Awaitable[tuple[float, float]]]
@@ -212,31 +229,122 @@ async def run_all(
     url: str, rounds: int, seconds: float, contenders: dict[str, Round]
 ) -> list[list[str]]:
     rows = []
+    names = list(contenders)
     for tasks in CONCURRENCY:
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
-        for _ in range(rounds):  # interleaved, so that machine noise hits both alike
-            for name, round_ in contenders.items():
-                samples[name].append(await round_(url, tasks, seconds))
-        plain_rps = median([rps for rps, _ in samples[PLAIN]])
-        plain_cpu = median([cpu for _, cpu in samples[PLAIN]])
+        for r in range(rounds):
+            # Interleaved, so that machine noise hits every client alike, and rotated, so
+            # that none always runs right after the same other one.
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                samples[name].append(await contenders[name](url, tasks, seconds))
+        plain = samples[PLAIN]
         for name in contenders:
-            rps = median([r for r, _ in samples[name]])
-            cpu = median([c for _, c in samples[name]])
-            spread = (
-                f"{min(r for r, _ in samples[name]):,.0f}-{max(r for r, _ in samples[name]):,.0f}"
-            )
+            mine = samples[name]
+            # Each round against plain aiohttp's run of the same round (seconds apart):
+            # slow drifts in the machine's speed cancel out of these ratios.
+            rps_ratios = [m[0] / p[0] for m, p in zip(mine, plain, strict=True)]
+            cpu_ratios = [m[1] / p[1] - 1 for m, p in zip(mine, plain, strict=True)]
             rows.append(
                 [
                     name,
                     str(tasks),
-                    f"{rps:,.0f}",
-                    spread,
-                    f"{rps / plain_rps:.1%}",
-                    f"{cpu:.1f}",
-                    f"{cpu / plain_cpu - 1:+.1%}",
+                    f"{median([m[0] for m in mine]):,.0f}",
+                    f"{min(m[0] for m in mine):,.0f}-{max(m[0] for m in mine):,.0f}",
+                    f"{median(rps_ratios):.1%}",
+                    f"{percentile(rps_ratios, 25):.0%}-{percentile(rps_ratios, 75):.0%}",
+                    f"{median([m[1] for m in mine]):.1f}",
+                    f"{median(cpu_ratios):+.1%}",
                 ]
             )
         print(f"  done: {tasks} tasks", flush=True)
+    return rows
+
+
+WALL_HEADERS = [
+    "client",
+    "tasks",
+    "req/s (median)",
+    "req/s range",
+    "vs plain*",
+    "vs plain p25-p75",
+    "CPU µs/req",
+    "CPU vs plain*",
+]
+
+
+# -- --instructions: client CPU per request, counted rather than timed -------------------------
+
+# Two runs of each client, differing only in the number of requests: start-up, imports and
+# the pool's first connections cancel out of the difference.
+FEW, MANY = 300, 1_300
+
+
+async def client_run(kind: str, url: str, requests: int, tasks: int) -> None:
+    """`requests` requests shared by `tasks` tasks, then exit (the process valgrind counts)."""
+    left = requests
+
+    async def drive(request: Request) -> None:
+        async def loop() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                await request()
+
+        await asyncio.gather(*(loop() for _ in range(tasks)))
+
+    if kind == "gu1":
+        async with gu1_client(url) as client:
+            await drive(gu1_request(client))
+    else:
+        async with plain_session() as session:
+            await drive(plain_request(session, url))
+
+
+def count_instructions(kind: str, url: str, requests: int, tasks: int) -> int:
+    """User-space instructions of one client process (valgrind's callgrind, no cache model)."""
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        __file__,
+        "--client",
+        kind,
+        "--url",
+        url,
+        "--requests",
+        str(requests),
+        "--tasks",
+        str(tasks),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count from valgrind: {done.stderr[-500:]}")
+    return int(found.group(1))
+
+
+def instructions_table(url: str) -> list[list[str]]:
+    """Instructions per request for each client and level (two valgrind runs at a time)."""
+    kinds = {PLAIN: "plain", "gu1-async": "gu1"}
+    jobs = [(name, tasks, n) for tasks in CONCURRENCY for name in kinds for n in (FEW, MANY)]
+
+    def count(job: tuple[str, int, int]) -> int:
+        name, tasks, requests = job
+        return count_instructions(kinds[name], url, requests, tasks)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        counts = dict(zip(jobs, pool.map(count, jobs), strict=True))
+    rows = []
+    for tasks in CONCURRENCY:
+        per_request = {
+            name: (counts[(name, tasks, MANY)] - counts[(name, tasks, FEW)]) / (MANY - FEW)
+            for name in kinds
+        }
+        for name, value in per_request.items():
+            rows.append(
+                [name, str(tasks), f"{value:,.0f}", f"{value / per_request[PLAIN] - 1:+.1%}"]
+            )
     return rows
 
 
@@ -343,7 +451,22 @@ def main() -> None:
         action="store_true",
         help="also time and cProfile the SDK path, transport stubbed",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count client instructions per request under valgrind (deterministic)",
+    )
+    # Internal: the client process that --instructions runs under valgrind.
+    parser.add_argument("--client", choices=["plain", "gu1"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--requests", type=int, default=FEW, help=argparse.SUPPRESS)
+    parser.add_argument("--tasks", type=int, default=100, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.client:
+        asyncio.run(client_run(args.client, args.url, args.requests, args.tasks))
+        return
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (apt-get install -y valgrind)")
 
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
@@ -361,26 +484,29 @@ def main() -> None:
             f"no rate limit, server in its own process; {args.rounds} rounds x {args.seconds:g} s"
         )
         print(machine_note())
-        sdk_micros = median([asyncio.run(stub_run(None)) for _ in range(3)])
-        busy_iterations = calibrate_busy_loop(sdk_micros)
-        print(
-            f"gu1-async's own path (transport stubbed): {sdk_micros:.1f} CPU µs/request; "
-            f"the busy loop burns the same ({busy_iterations:,} iterations)"
-        )
-        rows = asyncio.run(run_all(url, args.rounds, args.seconds, clients(busy_iterations)))
-        print()
-        print_table(
-            [
-                "client",
-                "tasks",
-                "req/s (median)",
-                "req/s range",
-                "vs plain",
-                "CPU µs/req",
-                "CPU vs plain",
-            ],
-            rows,
-        )
+        if args.rounds > 0:
+            sdk_micros = median([asyncio.run(stub_run(None)) for _ in range(3)])
+            busy_iterations = calibrate_busy_loop(sdk_micros)
+            print(
+                f"gu1-async's own path (transport stubbed): {sdk_micros:.1f} CPU µs/request; "
+                f"the busy loop burns the same ({busy_iterations:,} iterations)"
+            )
+            rows = asyncio.run(run_all(url, args.rounds, args.seconds, clients(busy_iterations)))
+            print()
+            print_table(WALL_HEADERS, rows)
+            print(
+                "* median over rounds of (this client's round / plain aiohttp's run of the "
+                "same round)"
+            )
+        if args.instructions:
+            print()
+            print(
+                f"client instructions per request (valgrind callgrind, user space; "
+                f"{MANY} minus {FEW} requests):"
+            )
+            print_table(
+                ["client", "tasks", "instructions/req", "vs plain"], instructions_table(url)
+            )
         if args.profile:
             print()
             profile_report()

@@ -179,7 +179,11 @@ class Gu1Client:
             plan=Plan.coerce(plan),
             reserve=reserve,
         )
-        transport = AiohttpTransport(max_connections=max_connections, timeout=settings.timeout)
+        transport = AiohttpTransport(
+            max_connections=max_connections,
+            timeout=settings.timeout,
+            headers={"Accept": "application/json", "User-Agent": _user_agent()},
+        )
         self._init_view(_Pool(transport, clock or LoopClock(), store), settings, owner=True)
 
     def _init_view(self, pool: _Pool, settings: _Settings, *, owner: bool) -> None:
@@ -187,7 +191,8 @@ class Gu1Client:
         self._settings = settings
         self._owner = owner
         self._state = pool.key_state(settings)
-        headers = {"Accept": "application/json", "User-Agent": _user_agent()}
+        # Accept and User-Agent are the pool's (the transport sends them); these are the view's.
+        headers: dict[str, str] = {}
         if settings.organization_id:
             headers["X-Organization-ID"] = settings.organization_id
         self._requester = HttpRequester(

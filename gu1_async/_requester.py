@@ -63,9 +63,11 @@ class HttpRequester:
         self._clock = clock
         self._retry = retry
         self._retry_budget = retry_budget
-        # Built once: every request without extra headers sends this same dict.
-        self._authorization = api_key.authorization_header()
-        self._headers = {**default_headers, **self._authorization}
+        # The view's headers and the key, prepared once: every request without extra headers
+        # sends this same read-only mapping.
+        self._headers = transport.prepare_headers(
+            {**default_headers, **api_key.authorization_header()}
+        )
         # A view whose timeout differs from the pool's passes it on every request; the
         # pool's own timeout is already the session default.
         self._timeout = timeout if timeout != transport.default_timeout else None
@@ -124,11 +126,15 @@ class HttpRequester:
             raise ConfigurationError(f"unsupported HTTP method {method!r}")
         if not path.startswith("/"):
             raise ConfigurationError(f"path must start with '/', got {path!r}")
+        headers: Mapping[str, str]
         if extra_headers:
-            # Authorization set last, so that no extra header can replace or leak the key.
-            headers = {**self._headers, **extra_headers, **self._authorization}
+            # Extras replace the view's headers, but never the key (in any spelling).
+            headers = {**self._headers}
+            for name, value in extra_headers.items():
+                if name.lower() != "authorization":
+                    headers[name] = value
         else:
-            headers = self._headers  # never mutated: aiohttp copies what it is given
+            headers = self._headers  # read-only; aiohttp merges it into a copy
         # Only a per-call timeout is passed down: the session already applies the client's,
         # and building a ClientTimeout for every request costs measurable CPU.
         timeout = Timeout.coerce(timeout) if timeout is not None else self._timeout

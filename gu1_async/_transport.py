@@ -74,11 +74,25 @@ _new_tuple = tuple.__new__
 class AiohttpTransport:
     """Sends `RawRequest`s over a shared aiohttp connection pool."""
 
-    def __init__(self, *, max_connections: int = 100, timeout: Timeout = Timeout()) -> None:
+    def __init__(
+        self,
+        *,
+        max_connections: int = 100,
+        timeout: Timeout = Timeout(),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """
+        Args:
+            max_connections: the keep-alive pool's size.
+            timeout: every request's timeout unless it passes its own.
+            headers: sent with every request of this pool (e.g. Accept, User-Agent); a
+                request's own headers replace those of the same name.
+        """
         if max_connections < 1:
             raise ConfigurationError(f"max_connections must be >= 1, got {max_connections}")
         self._max_connections = max_connections
         self._timeout = timeout
+        self._headers = dict(headers or {})
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
@@ -99,11 +113,23 @@ class AiohttpTransport:
             connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=30)
             self._session = aiohttp.ClientSession(
                 connector=connector,
+                # The session's own headers: aiohttp copies them per request in C, where a
+                # request's headers are merged one by one in Python.
+                headers=self._headers,
                 timeout=_client_timeout(self._timeout),
                 raise_for_status=False,
                 auto_decompress=True,
             )
         return self._session
+
+    @staticmethod
+    def prepare_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+        """`headers` in the form aiohttp merges fastest, for a caller that sends them often.
+
+        (aiohttp takes a case-insensitive multidict as it is, and converts anything else
+        anew for every request: ~0.6 µs each time for three headers.)
+        """
+        return CIMultiDictProxy(CIMultiDict(headers))
 
     async def send(self, request: RawRequest) -> RawResponse:
         """Send one attempt and read the whole body.

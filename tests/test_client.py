@@ -101,7 +101,7 @@ async def test_request_shape_and_decoding(mock_api: aioresponses) -> None:
     assert kwargs["headers"]["Authorization"] == f"Bearer {FAKE_KEY}"  # not replaceable
     assert kwargs["headers"]["X-Organization-ID"] == "org-1"
     assert kwargs["headers"]["X-Trace"] == "t1"
-    assert kwargs["headers"]["User-Agent"].startswith("gu1-async/")
+    # (Accept and User-Agent are the session's own headers: see test_headers_on_the_wire.)
     snapshot = client.rate_limit
     assert snapshot is not None
     assert (snapshot.limit, snapshot.remaining) == (100, 99)
@@ -242,8 +242,12 @@ async def slow_server() -> AsyncIterator[str]:
         await asyncio.sleep(float(request.query.get("delay", "0")))
         return web.json_response({"ok": True})
 
+    async def echo_headers(request: web.Request) -> web.Response:
+        return web.json_response({name: request.headers.getall(name) for name in request.headers})
+
     app = web.Application()
     app.router.add_get("/slow", slow)
+    app.router.add_get("/headers", echo_headers)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -262,6 +266,30 @@ async def test_per_call_timeout_over_real_http(slow_server: str) -> None:
         fast = client.with_options(timeout=Timeout(total=0.05, connect=0.05))
         with pytest.raises(APITimeoutError):
             await fast.request("GET", "/slow", params={"delay": 2})
+
+
+async def test_headers_on_the_wire(slow_server: str) -> None:
+    # What the server receives, whichever part of the stack adds each header: the pool's
+    # (Accept, User-Agent), the view's (organization, key) and the call's extras.
+    async with Gu1Client(FAKE_KEY, base_url=slow_server, organization_id="org-1") as client:
+        seen = await client.request("GET", "/headers")
+        assert seen["Accept"] == ["application/json"]
+        assert seen["User-Agent"][0].startswith("gu1-async/")
+        assert seen["Authorization"] == [f"Bearer {FAKE_KEY}"]
+        assert seen["X-Organization-ID"] == ["org-1"]
+
+        other_key = "gk_test_otherKEY0003"
+        other = client.with_options(api_key=other_key, organization_id=None)
+        seen = await other.request(
+            "GET",
+            "/headers",
+            headers={"Accept": "text/csv", "authorization": "Bearer gk_test_hijack", "X-T": "1"},
+        )
+        assert seen["Accept"] == ["text/csv"]  # a call's header replaces the pool's
+        assert seen["Authorization"] == [f"Bearer {other_key}"]  # one, the view's own key
+        assert "X-Organization-ID" not in seen  # nothing of the first view's leaks
+        assert seen["X-T"] == ["1"]
+        assert seen["User-Agent"][0].startswith("gu1-async/")
 
 
 async def test_with_options_shares_pool_and_governor(mock_api: aioresponses) -> None:

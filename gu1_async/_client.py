@@ -58,7 +58,7 @@ class _KeyState:
 
     def __init__(self, governor: Governor, retry: RetryPolicy) -> None:
         self.governor = governor
-        self.rate_limits = RateLimitReader()
+        self.rate_limits = RateLimitReader(header_key=AiohttpTransport.header_key)
         self.operations: set[str] = set()
         self.retry_budget = (
             RetryBudget(retry.budget_capacity) if retry.budget_capacity is not None else None

@@ -296,6 +296,16 @@ class ServerClock:
         return max(0.0, when.timestamp() - server_now)
 
 
+_HEADER_NAMES = (
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Date",
+    "Retry-After",
+)
+"""The headers `RateLimitReader.read` looks up, in the order of its `_keys`."""
+
+
 class RateLimitReader:
     """Reads every response's rate-limit headers into the governor's `Observation`.
 
@@ -314,6 +324,7 @@ class RateLimitReader:
 
     __slots__ = (
         "_date",
+        "_keys",
         "_last",
         "_latest",
         "_limit",
@@ -323,8 +334,17 @@ class RateLimitReader:
         "server_clock",
     )
 
-    def __init__(self, server_clock: ServerClock | None = None) -> None:
+    def __init__(
+        self, server_clock: ServerClock | None = None, *, header_key: Callable[[str], str] = str
+    ) -> None:
+        """
+        Args:
+            server_clock: the estimate of the server's clock to share (a new one if None).
+            header_key: turns a header name into the key `read()`'s `get` looks up fastest
+                (the transport's `header_key`); plain strings by default.
+        """
         self.server_clock = server_clock if server_clock is not None else ServerClock()
+        self._keys = tuple(map(header_key, _HEADER_NAMES))
         self._offset = self.server_clock.offset or 0.0
         self._limit: str | None = None
         self._reset: str | None = None
@@ -344,10 +364,11 @@ class RateLimitReader:
             status: the response's HTTP status.
             now_wall: local wall time the response arrived.
         """
-        limit_raw = get("X-RateLimit-Limit")
-        reset_raw = get("X-RateLimit-Reset")
-        date_raw = get("Date")
-        retry_raw = get("Retry-After")
+        limit_key, remaining_key, reset_key, date_key, retry_key = self._keys
+        limit_raw = get(limit_key)
+        reset_raw = get(reset_key)
+        date_raw = get(date_key)
+        retry_raw = get(retry_key)
         parsed = self._parsed
         if (
             parsed is not None
@@ -357,7 +378,7 @@ class RateLimitReader:
             and limit_raw == self._limit
         ):
             limit, reset, reset_ts, date = parsed
-            remaining_raw = get("X-RateLimit-Remaining")
+            remaining_raw = get(remaining_key)
             if remaining_raw is not None and remaining_raw.isdigit() and remaining_raw.isascii():
                 count = int(remaining_raw)
                 # garbage, or contradicts the limit: trust neither
@@ -369,7 +390,7 @@ class RateLimitReader:
         else:
             snapshot = parse_rate_limit_values(
                 limit=limit_raw,
-                remaining=get("X-RateLimit-Remaining"),
+                remaining=get(remaining_key),
                 reset=reset_raw,
                 retry_after=retry_raw,
                 date=date_raw,

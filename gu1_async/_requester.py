@@ -74,6 +74,7 @@ class HttpRequester:
         self._priority = priority
         self._max_wait = max_wait
         self._rate_limits = rate_limits
+        self._content_type_key = transport.header_key("Content-Type")
         self._on_operation = on_operation
 
     def request(
@@ -215,7 +216,7 @@ class HttpRequester:
                 request_id=_request_id(response),
                 snapshot=self._rate_limits.last(),
             )
-        content_type = response.headers.get("Content-Type")
+        content_type = response.headers.get(self._content_type_key)
         if content_type and content_type[:5].lower() == "text/" and _is_text(content_type):
             # CSV downloads (bulk-import failures) are text, not JSON.
             return response.body.decode("utf-8", errors="replace")

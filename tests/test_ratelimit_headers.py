@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from gu1_async._ratelimit_headers import (
     ServerClock,
     parse_rate_limit_headers,
 )
+from gu1_async._transport import AiohttpTransport
 
 UTC = dt.timezone.utc
 DATE = "Thu, 26 Nov 2026 06:59:00 GMT"
@@ -174,13 +176,15 @@ response_headers = st.fixed_dictionaries(
         st.tuples(response_headers, st.floats(min_value=0.0, max_value=2.0)),
         min_size=1,
         max_size=30,
-    )
+    ),
+    st.sampled_from([str, AiohttpTransport.header_key]),
 )
 def test_reader_matches_the_parser_and_the_server_clock(
-    responses: list[tuple[dict[str, str], float]],
+    responses: list[tuple[dict[str, str], float]], header_key: Callable[[str], str]
 ) -> None:
-    # Repeated header values take the reader's memo; it must change nothing.
-    reader = RateLimitReader(ServerClock())
+    # Repeated header values take the reader's memo; it must change nothing. Nor must the
+    # transport's prepared header keys, against plain strings.
+    reader = RateLimitReader(ServerClock(), header_key=header_key)
     reference_clock = ServerClock()
     now = 1_795_669_140.0  # close to DATES[0], as a live server would be
     latest: RateLimitSnapshot | None = None

@@ -72,7 +72,7 @@ from ._senders import (
     Items,
     MissingFieldError,
     _Method,
-    entity_sender,
+    entity_sender_for,
     to_body,
 )
 
@@ -537,13 +537,7 @@ def ingest_entities_auto(
 ) -> BulkIngestion[BulkRowResult | UpsertResult]:
     """Like `ingest_entities_bulk`, but every row goes through upsert (`entities.upsert`,
     keyed by `externalId`) when the bulk endpoint answers 403/404 (`via="auto"`)."""
-    send_one = entity_sender(
-        upsert,
-        item_retries=options.get("item_retries", DEFAULT_ITEM_RETRIES),
-        max_wait=options.get("max_wait"),
-        conflict_resolution=options.get("conflict_resolution"),
-        deduplication_strategy=options.get("deduplication_strategy"),
-    )
+    send_one = entity_sender_for(upsert, options)
 
     async def fallback(item: Any) -> UpsertResult:
         return await send_one(item)

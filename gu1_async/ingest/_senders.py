@@ -265,6 +265,19 @@ class EventIngestOptions(IngestOptions, total=False):
     with_auto_entity: bool | None
 
 
+def entity_sender_for(
+    upsert: _Method, options: Mapping[str, Any]
+) -> Callable[[Any], Awaitable[UpsertResult]]:
+    """`entity_sender` set up from an ingest call's options (upsert and bulk fallback)."""
+    return entity_sender(
+        upsert,
+        item_retries=options.get("item_retries", DEFAULT_ITEM_RETRIES),
+        max_wait=options.get("max_wait"),
+        conflict_resolution=options.get("conflict_resolution"),
+        deduplication_strategy=options.get("deduplication_strategy"),
+    )
+
+
 def ingest_entities(
     upsert: _Method, items: Items, **options: Unpack[EntityIngestOptions]
 ) -> Ingestion[Any, UpsertResult]:
@@ -272,14 +285,7 @@ def ingest_entities(
 
     See `entity_sender` for what is sent and `IngestOptions` for the options.
     """
-    send_one = entity_sender(
-        upsert,
-        item_retries=options.get("item_retries", DEFAULT_ITEM_RETRIES),
-        max_wait=options.get("max_wait"),
-        conflict_resolution=options.get("conflict_resolution"),
-        deduplication_strategy=options.get("deduplication_strategy"),
-    )
-    return _ingestion(items, send_one, options)
+    return _ingestion(items, entity_sender_for(upsert, options), options)
 
 
 def ingest_transactions(

@@ -13,10 +13,12 @@ import asyncio
 import datetime as _dt
 import math
 from collections import deque
+from collections.abc import Callable
 
 from .._clock import Clock, LoopClock, Timer
 from .._errors import ConfigurationError, QuotaExhaustedError
 from .._types import Priority
+from ._evidence import Evidence
 from ._observation import Observation
 from ._permit import Permit, Slot
 from ._quota import Plan
@@ -86,6 +88,11 @@ class Governor(RemoteDriver):
         self._pauses = 0
         self._rate_limited = 0
         self._consecutive_429 = 0
+        # A 429 episode: refusals of requests granted before its first 429 came back are
+        # that one event (concurrent answers to one burst), not consecutive failures.
+        self._episode_at = -math.inf
+        self._evidence = Evidence(self._plan)
+        self._cap = math.inf  # requests in flight allowed (finite only for a blind server)
         # A remote store is driven by one pump task (its coroutines may suspend).
         self._pump: asyncio.Task[None] | None = None
         self._poke: asyncio.Future[None] | None = None
@@ -136,11 +143,12 @@ class Governor(RemoteDriver):
         """
         if self._waiting and sum(self._live[: priority + 1]):
             return None  # someone of equal or higher priority is queued: no overtaking
-        if not self._take(self._now(), priority > 0):
+        now = self._now()
+        if self._in_flight >= self._cap or not self._take(now, priority > 0):
             return None
         self._in_flight += 1
         self._granted += 1
-        return Permit(self)
+        return Permit(self, now)
 
     # The same, under the name the governor's own paths use (no extra call on the hot path).
     _take_now = try_acquire
@@ -179,33 +187,43 @@ class Governor(RemoteDriver):
             wait = self._estimate(now, priority)
             if wait > limit:
                 raise self._exhausted(wait, limit)
-        return await self._enqueue(priority, now)
+        return await self._enqueue(priority, now, limit)
 
-    async def _enqueue(self, priority: Priority, now: float) -> Permit:
+    async def _enqueue(self, priority: Priority, now: float, limit: float | None = None) -> Permit:
         future: asyncio.Future[Permit] = asyncio.get_running_loop().create_future()
         self._queues[priority].append(Waiter(future, now))
         self._live[priority] += 1
         self._waiting += 1
+        # The estimate cannot see every wait (a probe's answer, a slower server than
+        # believed): the bound holds all the same, by a timer of its own.
+        timer = None if limit is None else self._clock.call_at(now + limit, _expire(future))
         self._wake()
         try:
             return await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
+        except (asyncio.CancelledError, _Expired):
+            if future.done() and not future.cancelled() and future.exception() is None:
                 future.result().release()  # granted as we were cancelled: give it back
             else:
                 self._live[priority] -= 1
                 self._waiting -= 1
                 self._wake()
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                wait = self._estimate(self._now(), priority)
+                raise self._exhausted(max(wait, 0.0), limit) from None
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def observe(self, observation: Observation) -> None:
         """Apply an observation that no permit is waiting for (e.g. from another client)."""
         now = self._now()
+        observation = self._evidence.correct(observation, now, now)
         if not self._local:
             self._spawn(self._remote_end(now, None, observation))
             return
         self._store.record(now, observation)
-        self._after_observation(now, observation)
+        self._after_observation(now, observation, now)
         self._dispatch()
 
     def pause(self, seconds: float) -> None:
@@ -264,43 +282,56 @@ class Governor(RemoteDriver):
             retry_at=retry_at,
         )
 
-    def _end(self, sent: bool, observation: Observation | None) -> None:
+    def _end(self, sent: bool, observation: Observation | None, taken_at: float) -> None:
         now = self._now()
         self._in_flight -= 1
+        if observation is not None:
+            observation = self._evidence.correct(observation, taken_at, now)
+            self._cap = self._evidence.cap
         if not self._local:
-            self._spawn(self._remote_end(now, sent, observation))
+            self._spawn(self._remote_end(now, sent, observation, taken_at))
             return
         self._store.end(now, sent, observation)
         if observation is not None:
             if observation.status < 400:
                 self._consecutive_429 = 0  # (what _pause_due does for a success, inlined)
             else:
-                self._after_observation(now, observation)
+                self._after_observation(now, observation, taken_at)
         if self._waiting:
             self._dispatch()
 
-    def _after_observation(self, now: float, observation: Observation) -> None:
-        seconds = self._pause_due(observation)
+    def _after_observation(self, now: float, observation: Observation, taken_at: float) -> None:
+        seconds = self._pause_due(observation, taken_at, now)
         if seconds is not None and self._store.pause(now, seconds):
             self._pauses += 1
 
-    def _pause_due(self, observation: Observation) -> float | None:
+    def _pause_due(self, observation: Observation, taken_at: float, now: float) -> float | None:
         """Count a 429 and say how long everyone should pause (None: not a 429)."""
         if observation.status != 429:
             if observation.status < 400:
                 self._consecutive_429 = 0
             return None
         self._rate_limited += 1
-        self._consecutive_429 += 1
+        if taken_at >= self._episode_at:
+            # Sent after the last episode's first 429 came back: a new refusal, so the
+            # backoff (used only when nothing else says how long) grows.
+            self._consecutive_429 += 1
+            self._episode_at = now
         return self._pause_length(observation)
 
     def _pause_length(self, observation: Observation) -> float:
-        """Retry-After, else the window's Reset, else doubling backoff from 1 s to 60 s."""
+        """Retry-After, else the window's Reset, else doubling backoff from 1 s to 60 s.
+
+        Never longer than the longest period the plan describes.
+        """
         if observation.retry_after is not None and observation.retry_after > 0:
-            return observation.retry_after
-        if observation.reset_after is not None and observation.reset_after > 0:
-            return observation.reset_after
-        return min(_BACKOFF_MAX, _BACKOFF_FIRST * 2.0 ** (self._consecutive_429 - 1))
+            seconds = observation.retry_after
+        elif observation.reset_after is not None and observation.reset_after > 0:
+            seconds = observation.reset_after
+        else:
+            seconds = _BACKOFF_FIRST * 2.0 ** (max(self._consecutive_429, 1) - 1)
+            seconds = min(_BACKOFF_MAX, seconds)
+        return min(seconds, self._evidence.longest)
 
     def _dispatch(self) -> None:
         """Grant permits to head waiters while the store allows; else arm the one timer."""
@@ -315,6 +346,9 @@ class Governor(RemoteDriver):
                 if head.future.done():  # cancelled: already uncounted
                     queue.popleft()
                     continue
+                if self._in_flight >= self._cap:
+                    self._disarm()
+                    return  # sounding out a blind server: the next answer makes room
                 if not store.take(now, priority > 0):
                     # Lower priorities cannot pass: they are held at least as tightly.
                     self._arm(now, store.estimate(now, 0, priority > 0))
@@ -332,7 +366,7 @@ class Governor(RemoteDriver):
         waited = now - head.since
         self._total_wait += waited
         self._longest_wait = max(self._longest_wait, waited)
-        head.future.set_result(Permit(self))
+        head.future.set_result(Permit(self, now))
 
     def _arm(self, now: float, wait: float) -> None:
         """Keep exactly one timer, at the head's next chance; none if only a response can help."""
@@ -362,6 +396,18 @@ class Governor(RemoteDriver):
             self._dispatch()
         else:
             self._kick()
+
+
+class _Expired(Exception):
+    """A waiter's own bound passed before a permit came (turned into QuotaExhaustedError)."""
+
+
+def _expire(future: asyncio.Future[Permit]) -> Callable[[], None]:
+    def expire() -> None:
+        if not future.done():
+            future.set_exception(_Expired())
+
+    return expire
 
 
 def _never(now: float, reserved: bool) -> bool:

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .._types import Priority
 from ._observation import Observation
 
-if TYPE_CHECKING:
-    from ._governor import Governor
+__all__ = ["Permit", "PermitSource", "Slot"]
 
-__all__ = ["Permit", "Slot"]
+
+class PermitSource(Protocol):
+    """What a permit needs of the governor that issued it (so this module needs no import
+    of the governor's: the dependency runs one way, governor -> permit)."""
+
+    def observe(self, observation: Observation) -> None: ...
+
+    def _end(self, sent: bool, observation: Observation | None, taken_at: float) -> None: ...
+
+    def _take_now(self, priority: Priority) -> Permit | None: ...
+
+    async def acquire(
+        self, priority: Priority, max_wait: float | None = None, *, deadline: float | None = None
+    ) -> Permit: ...
+
 
 _OPEN, _SENT, _ENDED = 0, 1, 2
 
@@ -19,11 +32,14 @@ _OPEN, _SENT, _ENDED = 0, 1, 2
 class Permit:
     """The right to send one request; end it with `observe()` or `release()`."""
 
-    __slots__ = ("_governor", "_state")
+    __slots__ = ("_governor", "_state", "taken_at")
 
-    def __init__(self, governor: Governor) -> None:
+    def __init__(self, governor: PermitSource, taken_at: float) -> None:
         self._governor = governor
         self._state = _OPEN
+        # When it was granted (the governor's clock): an answer to it is evidence about
+        # the server as it was from then on (a refusal, of the window open at that time).
+        self.taken_at = taken_at
 
     @property
     def sent(self) -> bool:
@@ -46,7 +62,7 @@ class Permit:
             self._governor.observe(observation)  # still news about the quota
             return
         self._state = _ENDED
-        self._governor._end(True, observation)
+        self._governor._end(True, observation, self.taken_at)
 
     def release(self) -> None:
         """End the permit without a response (idempotent).
@@ -58,7 +74,7 @@ class Permit:
             return
         sent = self._state == _SENT
         self._state = _ENDED
-        self._governor._end(sent, None)
+        self._governor._end(sent, None, self.taken_at)
 
     def __repr__(self) -> str:
         state = ("open", "sent", "ended")[self._state]
@@ -72,7 +88,7 @@ class Slot:
 
     def __init__(
         self,
-        governor: Governor,
+        governor: PermitSource,
         priority: Priority,
         max_wait: float | None,
         deadline: float | None = None,

@@ -60,10 +60,10 @@ class RemoteDriver:
     def _exhausted(self, wait: float, limit: float | None) -> QuotaExhaustedError:
         raise NotImplementedError
 
-    async def _enqueue(self, priority: Priority, now: float) -> Permit:
+    async def _enqueue(self, priority: Priority, now: float, limit: float | None = None) -> Permit:
         raise NotImplementedError
 
-    def _pause_due(self, observation: Observation) -> float | None:
+    def _pause_due(self, observation: Observation, taken_at: float, now: float) -> float | None:
         raise NotImplementedError
 
     async def _acquire_remote(self, priority: Priority, limit: float | None, now: float) -> Permit:
@@ -74,12 +74,12 @@ class RemoteDriver:
             if granted:
                 self._in_flight += 1
                 self._granted += 1
-                return Permit(self)  # type: ignore[arg-type]
+                return Permit(self, now)  # type: ignore[arg-type]
         elif limit is not None:
             wait = await self._store.aestimate(now, ahead, priority > 0)
         if limit is not None and wait > limit:
             raise self._exhausted(wait, limit)
-        return await self._enqueue(priority, self._now())
+        return await self._enqueue(priority, self._now(), limit)
 
     def _kick(self) -> None:
         """Something changed: make the pump look again (starting it if needed)."""
@@ -138,7 +138,11 @@ class RemoteDriver:
                     waiter.future.set_exception(exc)
 
     async def _remote_end(
-        self, now: float, sent: bool | None, observation: Observation | None
+        self,
+        now: float,
+        sent: bool | None,
+        observation: Observation | None,
+        taken_at: float | None = None,
     ) -> None:
         try:
             if sent is None:
@@ -146,7 +150,11 @@ class RemoteDriver:
                 await self._store.arecord(now, observation)
             else:
                 await self._store.aend(now, sent, observation)
-            seconds = None if observation is None else self._pause_due(observation)
+            seconds = (
+                None
+                if observation is None
+                else self._pause_due(observation, now if taken_at is None else taken_at, now)
+            )
             if seconds is not None and await self._store.apause(now, seconds):
                 self._pauses += 1
         finally:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from gu1_async._clock import FakeClock, settle
 from gu1_async.governor import Governor, Observation, Permit, Plan, Priority, Quota
+from gu1_async.governor._lateness import MISS_BUDGET
 
 from .sim import FixedWindowServer
 
@@ -144,7 +145,11 @@ def test_no_server_window_ever_exceeds_its_limit(
     # The client may be seeded right, or believe `over` times the real limits.
     seeded = [(limit * over, period) for limit, period in quotas]
     scenario = asyncio.run(play(quotas, seeded, origin, steps, hidden=False))
-    assert scenario.server.refused == 0
+    # Seeded right, never a 429. Seeded wrong, the server's limit is not the plan's, so the
+    # window's period is unknown and its resets may be late (as slowapi's are): learning
+    # how late costs at most MISS_BUDGET early tries per window described.
+    budget = 0 if over == 1 else MISS_BUDGET * len(quotas)
+    assert scenario.server.refused <= budget
     assert scenario.server.within_limits()
     assert not scenario.waiting, "every waiter is eventually served"
     stats = scenario.gov.stats()

@@ -11,7 +11,7 @@ the governor an `Observation` as if the server had described its window:
   too; with `limit == 1` it is a pure rate, which is what a leaky bucket without burst
   (nginx `limit_req` with no `burst`) admits.
 - **Slow start.** Before the first refusal nothing is known, so requests in flight are
-  capped (`cap`), growing by half per admitted answer (x1.5 per round trip): an unknown
+  capped (`cap`), growing by a quarter per admitted answer (x1.25 per round trip): an unknown
   server sees a ramp, not the plan's whole budget at once. The first refusal ends it.
 - **Limit.** The requests admitted in a window that was then seen spent (a refusal).
 - **Period**, bracketed like a reset's lateness (`_lateness`): a request refused `g`
@@ -81,8 +81,11 @@ class Blind:
                 self._open(sent_at, now)
             else:
                 self.admitted += 1
+                if self.limit is not None and self.admitted >= self.limit:
+                    # Spent by count: the next admission opens the next window.
+                    self._exhausted_at = now
             if self.learning:
-                self.cap += 0.5
+                self.cap += 0.25
             return
         if self._first_sent == -math.inf:
             return  # refused before anything was admitted: nothing to measure from
@@ -97,7 +100,8 @@ class Blind:
 
     def reset_after(self, now: float) -> float:
         """Seconds from `now` until the next try should go."""
-        return max(0.0, self._first_recv + self._next_gap() - now)
+        # Never 0: a reset already passed reads as a stale answer to a store.
+        return max(1e-6, self._first_recv + self._next_gap() - now)
 
     def remaining(self) -> int:
         """What is left of the current window, as far as known."""
@@ -116,17 +120,21 @@ class Blind:
     def _next_gap(self) -> float:
         lo, hi = self.bracket()
         if hi == math.inf:
-            # Nothing bounds the period yet: double the last refused gap.
-            return min(max(2 * lo, FIRST_GAP), self._longest)
+            # Nothing bounds the period yet: grow the last refused gap by half (one 429
+            # a step; the edge is overshot by at most half the gap).
+            return min(max(1.5 * lo, FIRST_GAP), self._longest)
         if self._misses >= MAX_MISSES or hi - lo <= max(0.002, 0.02 * hi):
-            return hi
+            # The safe end, with a margin: a server's clock ticks in its own steps (nginx
+            # counts whole milliseconds), so the exact edge is admitted only now and then.
+            return hi * 1.03 + 0.001
         return (lo + hi) / 2
 
     def _open(self, sent_at: float, now: float) -> None:
         self._first_sent = sent_at
         self._first_recv = now
         self.admitted = 1
-        self._exhausted_at = None
+        # A window of one is spent by its first admission (a pure rate).
+        self._exhausted_at = now if self.limit == 1 else None
         self._cur_lo = 0.0
         self._misses = 0
 
@@ -136,6 +144,10 @@ class Blind:
         if max(lo, b_lo) >= min(hi, b_hi):
             self._brackets.clear()  # contradicted: the server changed, or jitter; start again
             hi = max(hi, lo * 1.05)
+        else:
+            # What older windows showed still holds: carry it, so that a window with no
+            # refusal does not age the bracket out (and reopen the search) by itself.
+            lo, hi = max(lo, b_lo), min(hi, b_hi)
         self._brackets.append((lo, hi))
 
     def __repr__(self) -> str:

@@ -185,6 +185,8 @@ class Lateness:
         b_lo, b_hi = self.bracket()
         if max(lo, b_lo) >= min(hi, b_hi):
             self._brackets.clear()  # contradicted: the server changed; start again
+        else:
+            lo, hi = max(lo, b_lo), min(hi, b_hi)  # carried: see `_blind.Blind._close`
         self._brackets.append((max(lo, 0.0), hi))
 
     def _half(self) -> float:

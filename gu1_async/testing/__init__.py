@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from ._keys import DEFAULT_KEY, PLANS, FakeKey
 from ._ratelimit import WindowUsage
-from ._server import FakeGu1Server, serve
+from ._serve import serve
+from ._server import FakeGu1Server
 from ._stats import FakeServerStats
 from ._webhooks import WebhookDelivery, sign
 

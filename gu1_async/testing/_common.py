@@ -21,6 +21,7 @@ __all__ = [
     "STATE",
     "ApiError",
     "bad_request",
+    "error_response",
     "iso",
     "json_response",
     "new_id",
@@ -149,3 +150,8 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 def normalize_tax_id(tax_id: str) -> str:
     """Compare tax ids as gu1 does: punctuation-insensitive (§6.6), case-insensitive."""
     return _NOT_ALNUM.sub("", tax_id).upper()
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    """A gu1 error answer: `{"success": false, "error": {"code", "message"}}` and `extra`."""
+    return json_response(ApiError(status, code, message, **extra).body(), status=status)

@@ -14,6 +14,8 @@ __all__ = [
     "PLANS",
     "FakeKey",
     "Windows",
+    "resolve_windows",
+    "with_limit",
 ]
 
 Windows = tuple[tuple[int, float], ...]
@@ -59,6 +61,8 @@ class FakeKey:
     expires_at: dt.datetime | None = None
     windows: Windows = PLANS["free"]
     organization_id: str = ""
+    limiter: str = "fixed"
+    """How the fake server counts this key's requests: one of `LIMITERS`."""
 
     @property
     def hint(self) -> str:
@@ -94,3 +98,16 @@ def resolve_windows(plan: str | Iterable[tuple[int, float]]) -> Windows:
         if limit <= 0 or period <= 0:
             raise ValueError(f"window ({limit}, {period}) must have a positive limit and period")
     return windows
+
+
+def with_limit(windows: Windows, limit: int, period: float | None = None) -> Windows:
+    """`windows` with the limit of the window of `period` (the first if None) changed.
+
+    Raises:
+        ValueError: no window has that `period`.
+    """
+    periods = [p for _, p in windows]
+    if period is not None and period not in periods:
+        raise ValueError(f"no window of period {period}; the key has {periods}")
+    index = 0 if period is None else periods.index(period)
+    return resolve_windows([*windows[:index], (limit, periods[index]), *windows[index + 1 :]])

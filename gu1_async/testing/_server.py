@@ -5,7 +5,7 @@ Every request goes through one middleware, in this order:
 1. bring time-driven state (bulk jobs, KYC sessions) up to now;
 2. auth: 401 for a missing, unknown or expired key;
 3. a forced 429 if `force_429()` queued one;
-4. the key's fixed windows: 429 when any is exhausted (a 429 consumes no quota);
+4. the key's windows (`_gate.py`): 429 when any is exhausted (a 429 consumes no quota);
 5. fault knobs: drop the connection, or answer 503, *before* the handler runs (the
    request has consumed quota, as a real request that reached gu1 would);
 6. the handler (which checks permissions: 403), then `drop_after_rate`;
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import email.utils
 import logging
 import random
 import time
@@ -25,18 +24,29 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
+import attrs
 from aiohttp import web
 
-from ._common import KEY, STATE, ApiError, iso, json_response
-from ._keys import DEFAULT_KEY, DEFAULT_ORGANIZATIONS, FakeKey, Windows, resolve_windows
-from ._ratelimit import FixedWindowLimiter, RateDecision
+from ._common import KEY, STATE, ApiError, json_response
+from ._common import error_response as _error
+from ._gate import RateLimitGate
+from ._keys import (
+    DEFAULT_KEY,
+    DEFAULT_ORGANIZATIONS,
+    FakeKey,
+    Windows,
+    resolve_windows,
+    with_limit,
+)
+from ._ratelimit import RateDecision
 from ._routes import add_area_routes
+from ._stamp import HeaderStyle
 from ._state import FakeState
 from ._stats import FakeServerStats, KeyCounters
 from ._store import EntityStore
 from ._webhooks import WebhookDelivery
 
-__all__ = ["FakeGu1Server", "serve"]
+__all__ = ["FakeGu1Server"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +82,17 @@ class FakeGu1Server:
         default_key: A key registered with every permission, or None for no key.
         retry_after: Also send `Retry-After` (seconds) on rate-limit 429s (gu1 documents none).
         clock: Wall-clock source (epoch seconds); inject a fake one to move time by hand.
+        limiter: How keys' requests are counted: `fixed` (gu1), `fixed_first_hit`,
+            `moving` or `leaky` (see `_ratelimit.py`).
+        headers: The rate-limit headers: `gu1`, `ietf` or `none` (bare 429s).
+        reset_format: `X-RateLimit-Reset` as `iso`, `epoch`, `epoch_ms` or `delta`.
+        reset_late: Seconds added to every announced reset (slowapi: 1).
+        date_mode: `exact`, `truncated` (announced times floored to the second) or
+            `cached` (`Date` refreshed every `date_refresh` real seconds, `date_phase`
+            seconds into each period).
+
+    Raises:
+        ValueError: a bad plan, a non-positive `time_scale`, or an unknown mode.
     """
 
     def __init__(
@@ -89,6 +110,13 @@ class FakeGu1Server:
         default_key: str | None = DEFAULT_KEY,
         retry_after: bool = False,
         clock: Callable[[], float] | None = None,
+        limiter: str = "fixed",
+        headers: str = "gu1",
+        reset_format: str = "iso",
+        reset_late: float = 0.0,
+        date_mode: str = "exact",
+        date_refresh: float = 1.0,
+        date_phase: float = 0.5,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -96,13 +124,27 @@ class FakeGu1Server:
         self._port = port
         self._windows = resolve_windows(plan)
         self._time_scale = time_scale
-        self._retry_after = retry_after
+        self._limiter = limiter
+        style = HeaderStyle(
+            headers=headers,
+            reset_format=reset_format,
+            reset_late=reset_late,
+            date_mode=date_mode,
+            date_refresh=date_refresh,
+            date_phase=date_phase,
+            time_scale=time_scale,
+        )
+        self._gate = RateLimitGate(
+            self._windows,
+            time_scale=time_scale,
+            limiter=limiter,
+            style=style,
+            retry_after=retry_after,
+        )
         self._state = FakeState(clock or time.time, time_scale)
         self._keys: dict[str, FakeKey] = {}
-        self._limiters: dict[str, FixedWindowLimiter] = {}
         self._counters: defaultdict[str, KeyCounters] = defaultdict(KeyCounters)
         self._rng = random.Random(seed)
-        self._forced: list[float | None] = []
         self.latency = 0.0
         self.error_rate = self.drop_rate = self.drop_after_rate = 0.0
         self.set_faults(
@@ -127,8 +169,10 @@ class FakeGu1Server:
         expires_at: dt.datetime | None = None,
         plan: str | Iterable[tuple[int, float]] | None = None,
         organization_id: str | None = None,
+        limiter: str | None = None,
     ) -> FakeKey:
-        """Register a key; `permissions=None` grants all, `plan=None` uses the server's.
+        """Register a key; `permissions=None` grants all, `plan=None` and `limiter=None`
+        use the server's.
 
         Each environment is its own organization unless `organization_id` says otherwise.
         A naive `expires_at` is taken as UTC.
@@ -144,10 +188,36 @@ class FakeGu1Server:
             expires_at=expires_at,
             windows=windows,
             organization_id=org,
+            limiter=self._limiter if limiter is None else limiter,
         )
+        self._gate.register(fake)  # first: an unknown limiter kind raises before it is kept
         self._keys[key] = fake
-        self._limiters[key] = FixedWindowLimiter(windows, time_scale=self._time_scale)
         return fake
+
+    def set_plan(self, key: str, plan: str | Iterable[tuple[int, float]]) -> FakeKey:
+        """Change a key's windows mid-run (a plan upgrade or downgrade), adopted at once.
+
+        A window whose period stays keeps what it has counted and takes the new limit;
+        the headers of the next answer show it.
+
+        Raises:
+            KeyError: `key` is not registered.
+            ValueError: a bad plan.
+        """
+        windows = resolve_windows(plan)
+        fake = attrs.evolve(self._keys[key], windows=windows)
+        self._gate.set_windows(key, windows)
+        self._keys[key] = fake
+        return fake
+
+    def set_limit(self, key: str, limit: int, *, period: float | None = None) -> FakeKey:
+        """Change one window's limit of `key` mid-run (the first window's by default).
+
+        Raises:
+            KeyError: `key` is not registered.
+            ValueError: no window has that `period`, or `limit` is not positive.
+        """
+        return self.set_plan(key, with_limit(self._keys[key].windows, limit, period))
 
     def set_faults(
         self,
@@ -171,7 +241,7 @@ class FakeGu1Server:
 
     def force_429(self, n: int, retry_after: float | None = None) -> None:
         """Answer the next `n` authenticated requests 429 (with `Retry-After` if given)."""
-        self._forced.extend([retry_after] * n)
+        self._gate.force(n, retry_after)
 
     def add_webhook(self, url: str, secret: str, events: Sequence[str] = ("*",)) -> None:
         """Deliver matching events (`*`, `entity.*`, `kyc.validation_approved`...) to `url`."""
@@ -223,8 +293,7 @@ class FakeGu1Server:
         """Counters for one key (with its window usage), or summed over every caller."""
         if key is None:
             return FakeServerStats.combine(self._counters.values())
-        limiter = self._limiters.get(key)
-        windows = limiter.usage(self._state.now()) if limiter else ()
+        windows = self._gate.usage(key, self._state.now())
         counters = [self._counters[key]] if key in self._counters else []
         return FakeServerStats.combine(counters, windows)
 
@@ -286,7 +355,7 @@ class FakeGu1Server:
                 request.transport.close()
             counters.record(None)
             return web.Response()
-        self._stamp(response, decision, self._state.now())
+        self._gate.stamp(response, decision, self._state.now())
         counters.record(response.status)
         return response
 
@@ -295,23 +364,15 @@ class FakeGu1Server:
     ) -> tuple[web.StreamResponse | None, RateDecision]:
         key = self._keys.get(presented) if presented else None
         if key is None or key.is_expired(now):
-            decision = self._peek(presented, now)
+            decision = self._gate.peek(presented, now)
             if presented is None:
                 return _error(401, "MISSING_API_KEY", "Missing API key"), decision
             if key is None:
                 return _error(401, "INVALID_API_KEY", "Invalid API key"), decision
             return _error(401, "EXPIRED_API_KEY", "API key expired"), decision
-        limiter = self._limiters[key.key]
-        if self._forced:
-            return self._forced_429(limiter.peek(now), now)
-        decision = limiter.acquire(now)
-        if not decision.allowed:
-            response = _error(
-                429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded; retry after the reset"
-            )
-            if self._retry_after:
-                response.headers["Retry-After"] = str(max(1, round(decision.retry_after)))
-            return response, decision
+        refused, decision = self._gate.admit(key.key, now)
+        if refused is not None:
+            return refused, decision
         # Draw all three every time so one knob's value never shifts another's sequence.
         drop, fail, drop_after = (self._rng.random() for _ in range(3))
         if drop < self.drop_rate:
@@ -335,59 +396,3 @@ class FakeGu1Server:
         except Exception:
             log.exception("fake gu1 handler failed for %s %s", request.method, request.path)
             return _error(500, "INTERNAL_ERROR", "Internal server error")
-
-    def _peek(self, presented: str | None, now: float) -> RateDecision:
-        limiter = self._limiters.get(presented or "")
-        if limiter is None:  # unknown callers see a fresh default window
-            limiter = FixedWindowLimiter(self._windows, time_scale=self._time_scale)
-        return limiter.peek(now)
-
-    def _forced_429(
-        self, peek: RateDecision, now: float
-    ) -> tuple[web.StreamResponse, RateDecision]:
-        retry_after = self._forced.pop(0)
-        shown = peek.shown
-        resets_at = now + retry_after if retry_after is not None else shown.resets_at
-        decision = RateDecision(
-            allowed=False,
-            shown=type(shown)(shown.limit, shown.period, shown.used, 0, resets_at),
-            retry_after=max(0.0, resets_at - now),
-        )
-        response = _error(429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded (forced by the test)")
-        if retry_after is not None:
-            response.headers["Retry-After"] = f"{retry_after:g}"
-        return response, decision
-
-    @staticmethod
-    def _stamp(response: web.StreamResponse, decision: RateDecision, now: float) -> None:
-        shown = decision.shown
-        response.headers["X-RateLimit-Limit"] = str(shown.limit)
-        response.headers["X-RateLimit-Remaining"] = str(shown.remaining)
-        response.headers["X-RateLimit-Reset"] = iso(shown.resets_at)
-        response.headers["Date"] = email.utils.formatdate(now, usegmt=True)
-
-
-def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
-    return json_response(ApiError(status, code, message, **extra).body(), status=status)
-
-
-async def serve(
-    port: int = 8080,
-    *,
-    host: str = "127.0.0.1",
-    plan: str | Iterable[tuple[int, float]] = "free",
-    time_scale: float = 1.0,
-    keys: Sequence[str] = (DEFAULT_KEY,),
-    **knobs: Any,
-) -> None:
-    """Run a fake gu1 server until cancelled, printing its URL and its (fake) keys."""
-    async with FakeGu1Server(
-        host=host, port=port, plan=plan, time_scale=time_scale, default_key=None, **knobs
-    ) as server:
-        for key in keys:
-            server.add_key(key)
-        print(f"fake gu1 server listening on {server.url} (plan={plan}, time_scale={time_scale})")
-        for key in keys:
-            print(f"  API key (fake, all permissions): {key}")
-        print("  press Ctrl+C to stop", flush=True)
-        await asyncio.Event().wait()

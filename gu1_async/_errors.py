@@ -7,7 +7,7 @@ aiohttp object and never the API key — so they can be logged, pickled and comp
 ```
 Gu1Error
 ├── ConfigurationError (ValueError)      bad argument or setting, found before any request
-│   └── InvalidApiKeyFormatError         empty or whitespace-containing key
+│   └── InvalidApiKeyFormatError         empty key, or one with a non-printable-ASCII char
 ├── APIConnectionError                   the request could not be completed on the wire
 │   └── APITimeoutError (TimeoutError)   connect or total timeout elapsed
 ├── APIStatusError                       gu1 answered with a 4xx/5xx status
@@ -75,7 +75,7 @@ class ConfigurationError(Gu1Error, ValueError):
 
 
 class InvalidApiKeyFormatError(ConfigurationError):
-    """The API key is empty or contains whitespace."""
+    """The API key is empty or has whitespace, a control or a non-ASCII character."""
 
 
 class APIConnectionError(Gu1Error):

@@ -43,7 +43,15 @@ from ._checkpoint import Checkpoint, CheckpointMismatchError
 from ._common import EXIT_FAILED, EXIT_INTERRUPTED, async_command, gu1_options, make_client
 from ._progress import IngestProgress
 from ._rejects import Rejects
-from ._rows import BadRow, Row, count_rows, detect_format, read_rows
+from ._rows import (
+    DEFAULT_ENCODING,
+    BadRow,
+    Row,
+    UnreadableFileError,
+    count_rows,
+    detect_format,
+    read_rows,
+)
 
 __all__ = ["ingest", "run_ingestion"]
 
@@ -225,6 +233,13 @@ def _signals(handler: Callable[[], None]) -> Iterator[None]:
     help="auto: csv for a .csv file, else JSON lines.",
 )
 @click.option(
+    "--encoding",
+    default=DEFAULT_ENCODING,
+    show_default=True,
+    help="The file's text encoding (utf-8-sig, latin-1, cp1252...); a row that does not "
+    "decode is rejected with its line and bytes, and the run goes on.",
+)
+@click.option(
     "--via",
     type=click.Choice(VIAS),
     default="upsert",
@@ -274,6 +289,7 @@ async def ingest(
     file: Path,
     kind: str,
     fmt: str,
+    encoding: str,
     via: str,
     bulk_size: int,
     concurrency: int | None,
@@ -311,7 +327,10 @@ async def ingest(
             "or --restart to start over"
         )
     row_format = detect_format(file, fmt)
-    total = count_rows(file, row_format)
+    try:
+        total = count_rows(file, row_format, encoding)
+    except UnreadableFileError as exc:
+        raise click.UsageError(f"{file}: {exc}") from None
     try:
         state = Checkpoint.open(checkpoint_path, input_path=file, kind=kind, resume=resume)
     except CheckpointMismatchError as exc:
@@ -325,7 +344,7 @@ async def ingest(
             report, interrupts = await run_ingestion(
                 client,
                 kind,
-                read_rows(file, row_format),
+                read_rows(file, row_format, encoding),
                 total=total,
                 concurrency=concurrency,
                 checkpoint=state,

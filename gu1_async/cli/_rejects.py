@@ -2,11 +2,14 @@
 
 Each line holds the row's index, the input row exactly as read (so the file can be fixed
 and fed back to `gu1 ingest`), and the error's class name, message, and HTTP status and
-code when gu1 answered.
+code when gu1 answered. A row that could not be read keeps its line number and its whole
+text; one whose bytes would not decode keeps those bytes too, base64-encoded, because JSON
+can hold only text.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +27,10 @@ def reject_record(index: int, row: Any, error: BaseException) -> dict[str, Any]:
         if value is not None:
             details[name] = value
     if isinstance(row, BadRow):
-        return {"index": index, "line": row.line, "text": row.text, "error": details}
+        record = {"index": index, "line": row.line, "text": row.text, "error": details}
+        if row.raw is not None:
+            record["raw_base64"] = base64.b64encode(row.raw).decode("ascii")
+        return record
     return {"index": index, "row": row, "error": details}
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ._auth import ApiKey
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, EnvironmentMismatchError
 
 __all__ = [
     "check_base_url",
@@ -175,7 +175,7 @@ def check_environment(api_key: ApiKey, base_url: str, allow_mismatch: bool = Fal
     """Refuse a production key against a sandbox or local host, and the reverse.
 
     Raises:
-        ConfigurationError: the key's environment contradicts the host's (and
+        EnvironmentMismatchError: the key's environment contradicts the host's (and
             `allow_mismatch` is false).
     """
     if allow_mismatch:
@@ -192,12 +192,16 @@ def check_environment(api_key: ApiKey, base_url: str, allow_mismatch: bool = Fal
             if place == "local"
             else "a host named as non-production"
         )
-        raise ConfigurationError(
+        raise EnvironmentMismatchError(
             f"refusing a production key ({api_key.masked}) for {host}, {what}: use a sandbox "
-            f"key there (gk_sandbox_...), {opt_out}"
+            f"key there (gk_sandbox_...), {opt_out}",
+            key_environment=api_key.environment,
+            host=host,
         )
     if not production and place == "production":
-        raise ConfigurationError(
+        raise EnvironmentMismatchError(
             f"refusing a {api_key.environment} key ({api_key.masked}) for {host}, a host "
-            f"named as production: use a production key there, {opt_out}"
+            f"named as production: use a production key there, {opt_out}",
+            key_environment=api_key.environment,
+            host=host,
         )

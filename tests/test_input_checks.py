@@ -8,7 +8,7 @@ import traceback
 import pytest
 from aioresponses import aioresponses
 
-from gu1_async import ConfigurationError, Gu1Client
+from gu1_async import ConfigurationError, EnvironmentMismatchError, Gu1Client
 from gu1_async._checks import host_environment
 
 FAKE_KEY = "gk_test_inputKEY0001"
@@ -127,9 +127,10 @@ async def test_organization_id_with_control_characters_is_refused(org: str) -> N
     ],
 )
 async def test_a_key_for_the_other_environment_is_refused(key: str, url: str) -> None:
-    with pytest.raises(ConfigurationError, match="allow_environment_mismatch=True") as info:
+    with pytest.raises(EnvironmentMismatchError, match="allow_environment_mismatch=True") as info:
         Gu1Client(key, base_url=url)
     assert SECRET_BODY not in texts(info.value)
+    assert info.value.key_environment == key.split("_")[1] and info.value.host in url
     # The explicit opt-out.
     async with Gu1Client(key, base_url=url, allow_environment_mismatch=True) as client:
         assert client.base_url == url

@@ -27,6 +27,25 @@ _LEGACY_KEY = re.compile(r"^sk_(?P<env>live|test)_(?P<suffix>.+)$")
 _ENV_ALIASES = {"prod": "production", "live": "production", "sandbox": "sandbox", "test": "test"}
 
 
+def _unsendable(secret: str) -> str | None:
+    """What makes the key unusable in an HTTP header, by kind and position; None if nothing.
+
+    gu1 documents no charset, but the key travels in `Authorization: Bearer <key>`: a control
+    character or line break there is refused by aiohttp (a bare ValueError at the first
+    request) or worse, splits the header; a space or non-ASCII letter is a paste error.
+    """
+    for position, ch in enumerate(secret, start=1):
+        if "!" <= ch <= "~":
+            continue
+        where = f"at position {position} of {len(secret)}"
+        if ch.isprintable() and not ch.isspace():
+            # A letter may be part of the secret typed wrong: its code point is not shown.
+            return f"a non-ASCII character {where}"
+        kind = "whitespace" if ch.isspace() else "a control character"
+        return f"{kind} (U+{ord(ch):04X}) {where}"
+    return None
+
+
 def _masked(secret: str) -> str:
     """The key as it may be shown: prefix up to the environment, then the last 4 chars."""
     match = _GK_KEY.match(secret) or _LEGACY_KEY.match(secret)
@@ -45,7 +64,8 @@ class ApiKey:
     older `sk_live_`/`sk_test_` keys and other opaque strings are accepted too).
 
     Raises:
-        InvalidApiKeyFormatError: the key is empty or contains whitespace.
+        InvalidApiKeyFormatError: the key is empty, or has a character that is not
+            printable ASCII (whitespace, a control character, a non-ASCII letter).
     """
 
     _secret: str = attrs.field(alias="secret")
@@ -59,10 +79,13 @@ class ApiKey:
             raise InvalidApiKeyFormatError(
                 f"API key is empty; pass api_key='gk_...' or set {API_KEY_ENV_VAR}"
             )
-        if any(ch.isspace() for ch in self._secret):
+        problem = _unsendable(self._secret)
+        if problem is not None:
+            # Said by kind and position only: the masked form could show the bad character
+            # itself, and any more of the key would be a leak.
             raise InvalidApiKeyFormatError(
-                f"API key {_masked(self._secret.strip() or '?')} contains whitespace; "
-                "copy it again without spaces or line breaks"
+                f"API key contains {problem}; gu1 keys are printable ASCII with no spaces: "
+                "copy the key again from the dashboard (Settings -> API Keys)"
             )
 
     @classmethod

@@ -7,20 +7,18 @@ several gu1 organizations — one key each, one governor each — over one pool.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import warnings
 from collections.abc import Coroutine, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import attrs
 
 from . import resources
 from ._auth import ApiKey
+from ._checks import check_base_url, check_environment, check_organization_id
 from ._clock import Clock, LoopClock
-from ._errors import ConfigurationError
 from ._ratelimit_headers import RateLimitReader, RateLimitSnapshot
 from ._requester import HttpRequester
 from ._retry import RetryBudget, RetryPolicy
@@ -51,6 +49,7 @@ class _Settings:
     retry: RetryPolicy
     plan: Plan
     reserve: float
+    allow_environment_mismatch: bool
 
 
 class _KeyState:
@@ -117,10 +116,14 @@ class Gu1Client:
         retry: the `RetryPolicy`.
         clock: time source (inject a `FakeClock` in tests).
         store: a shared governor store (e.g. `RedisStore`); None keeps state in-process.
+        allow_environment_mismatch: let a production key talk to a loopback or
+            sandbox-named host (or a sandbox/test key to a production-named one), which is
+            otherwise refused; see docs/keys.md.
 
     Raises:
         MissingApiKeyError: no key was given and `GU1_API_KEY` is unset.
-        ConfigurationError: a setting is invalid (bad key format, base URL, plan...).
+        ConfigurationError: a setting is invalid (bad key format, base URL with
+            credentials, a key for another environment than the host, plan...).
     """
 
     entities: resources.Entities
@@ -165,20 +168,23 @@ class Gu1Client:
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         store: Any = None,
+        allow_environment_mismatch: bool = False,
     ) -> None:
         settings = _Settings(
             api_key=ApiKey.coerce(api_key),
-            base_url=_check_base_url(
+            base_url=check_base_url(
                 base_url or os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL
             ),
-            organization_id=organization_id,
+            organization_id=check_organization_id(organization_id),
             timeout=Timeout.coerce(timeout) or Timeout(),
             priority=Priority(priority),
             max_wait=max_wait,
             retry=retry or RetryPolicy(),
             plan=Plan.coerce(plan),
             reserve=reserve,
+            allow_environment_mismatch=allow_environment_mismatch,
         )
+        check_environment(settings.api_key, settings.base_url, allow_environment_mismatch)
         transport = AiohttpTransport(
             max_connections=max_connections,
             timeout=settings.timeout,
@@ -293,7 +299,7 @@ class Gu1Client:
         if api_key is not None:
             changes["api_key"] = ApiKey.coerce(api_key)
         if organization_id is not UNSET:
-            changes["organization_id"] = organization_id
+            changes["organization_id"] = check_organization_id(organization_id)
         if plan is not None:
             changes["plan"] = Plan.coerce(plan)
         if timeout is not None:
@@ -306,8 +312,10 @@ class Gu1Client:
             changes["reserve"] = reserve
         if retry is not None:
             changes["retry"] = retry
+        settings = attrs.evolve(self._settings, **changes)
+        check_environment(settings.api_key, settings.base_url, settings.allow_environment_mismatch)
         view = object.__new__(Gu1Client)
-        view._init_view(self._pool, attrs.evolve(self._settings, **changes), owner=False)
+        view._init_view(self._pool, settings, owner=False)
         return view
 
     # -- state -------------------------------------------------------------------------------
@@ -379,30 +387,6 @@ class Gu1Client:
             f"Gu1Client(api_key={s.api_key.masked!r}, base_url={s.base_url!r}, "
             f"plan={s.plan!r}, priority={s.priority.name})"
         )
-
-
-def _check_base_url(url: str) -> str:
-    """https only; plain http only for loopback hosts (the fake server)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"base_url must be an http(s) URL, got {url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError(
-            f"refusing plain http to {parts.hostname}: the API key would travel unencrypted; "
-            "use https (plain http is allowed only for loopback, e.g. the fake server)"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigurationError(f"base_url must not have a query or fragment: {url!r}")
-    return url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _user_agent() -> str:

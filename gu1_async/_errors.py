@@ -7,7 +7,8 @@ aiohttp object and never the API key — so they can be logged, pickled and comp
 ```
 Gu1Error
 ├── ConfigurationError (ValueError)      bad argument or setting, found before any request
-│   └── InvalidApiKeyFormatError         empty or whitespace-containing key
+│   ├── InvalidApiKeyFormatError         empty key, or one with a non-printable-ASCII char
+│   └── EnvironmentMismatchError         a production key for a sandbox host, or the reverse
 ├── APIConnectionError                   the request could not be completed on the wire
 │   └── APITimeoutError (TimeoutError)   connect or total timeout elapsed
 ├── APIStatusError                       gu1 answered with a 4xx/5xx status
@@ -43,6 +44,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "EnvironmentMismatchError",
     "ExpiredApiKeyError",
     "GovernorStoreError",
     "Gu1Error",
@@ -75,7 +77,16 @@ class ConfigurationError(Gu1Error, ValueError):
 
 
 class InvalidApiKeyFormatError(ConfigurationError):
-    """The API key is empty or contains whitespace."""
+    """The API key is empty or has whitespace, a control or a non-ASCII character."""
+
+
+class EnvironmentMismatchError(ConfigurationError):
+    """The key's environment contradicts the base URL's host (see docs/keys.md)."""
+
+    def __init__(self, message: str, *, key_environment: str | None, host: str) -> None:
+        super().__init__(message)
+        self.key_environment = key_environment
+        self.host = host
 
 
 class APIConnectionError(Gu1Error):
@@ -146,6 +157,11 @@ class AuthenticationError(APIStatusError):
 
 class MissingApiKeyError(AuthenticationError):
     """No API key was supplied (raised locally at construction, or 401 from gu1)."""
+
+    def __str__(self) -> str:
+        if self.method is None and self.path is None:
+            return self.message  # raised locally: nothing was sent, so no "401" was said
+        return super().__str__()
 
 
 class InvalidApiKeyError(AuthenticationError):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._auth import ApiKey
+from ._checks import check_headers
 from ._clock import Clock
 from ._errors import APIConnectionError, APIResponseError, ConfigurationError, Gu1Error
 from ._ratelimit_headers import RateLimitReader
@@ -129,11 +130,10 @@ class HttpRequester:
             raise ConfigurationError(f"path must start with '/', got {path!r}")
         headers: Mapping[str, str]
         if extra_headers:
-            # Extras replace the view's headers, but never the key (in any spelling).
-            headers = {**self._headers}
-            for name, value in extra_headers.items():
-                if name.lower() != "authorization":
-                    headers[name] = value
+            # Extras replace the view's headers; a malformed name or value, or one the client
+            # owns (Authorization in any spelling), is refused before a slot is taken.
+            check_headers(extra_headers)
+            headers = {**self._headers, **extra_headers}
         else:
             headers = self._headers  # read-only; aiohttp merges it into a copy
         # Only a per-call timeout is passed down: the session already applies the client's,

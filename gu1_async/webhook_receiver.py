@@ -12,7 +12,7 @@ in a background task. Consequences, by design:
   keep your callback idempotent.
 
 Responses: 200 `{"received": true}` (with `"duplicate": true` for a redelivery), 401 for
-a missing or wrong signature (or a stale timestamp when `tolerance` is set), 400 for a
+a missing or wrong signature or a stale timestamp (older than `tolerance`), 400 for a
 body that is not a gu1 event, 503 once the receiver is shutting down.
 """
 
@@ -28,6 +28,7 @@ from aiohttp import web
 
 from gu1_async._errors import ConfigurationError, WebhookVerificationError
 from gu1_async.webhooks import (
+    DEFAULT_TOLERANCE,
     SIGNATURE_HEADER,
     WebhookEvent,
     check_timestamp,
@@ -75,7 +76,7 @@ class WebhookReceiver:
         on_event: EventCallback,
         *,
         dedupe_capacity: int = 10_000,
-        tolerance: float | None = None,
+        tolerance: float | None = DEFAULT_TOLERANCE,
         now: Callable[[], _dt.datetime] | None = None,
     ) -> None:
         # Check the secret now, so an empty one fails at startup rather than per request.
@@ -192,7 +193,7 @@ def webhook_handler(
     on_event: EventCallback,
     *,
     dedupe_capacity: int = 10_000,
-    tolerance: float | None = None,
+    tolerance: float | None = DEFAULT_TOLERANCE,
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Build an aiohttp handler that verifies gu1 webhooks and passes them to `on_event`.
 
@@ -205,7 +206,8 @@ def webhook_handler(
         on_event: `async def on_event(event: WebhookEvent) -> None`, run in the
             background after gu1 has had its 200.
         dedupe_capacity: How many recent event keys to remember; 0 turns it off.
-        tolerance: Optional maximum envelope age in seconds (see `construct_event`).
+        tolerance: Most seconds an envelope's timestamp may be from now (default 300;
+            None: no age check); see `construct_event`.
 
     Raises:
         ConfigurationError: The secret is empty, or an option is out of range.
@@ -226,7 +228,7 @@ def make_webhook_app(
     path: str = DEFAULT_PATH,
     *,
     dedupe_capacity: int = 10_000,
-    tolerance: float | None = None,
+    tolerance: float | None = DEFAULT_TOLERANCE,
 ) -> web.Application:
     """An aiohttp application with one POST route at `path`, draining callbacks on cleanup.
 

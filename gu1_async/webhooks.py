@@ -37,6 +37,7 @@ import attrs
 from gu1_async._errors import ConfigurationError, WebhookVerificationError
 
 __all__ = [
+    "DEFAULT_TOLERANCE",
     "KYC_FINAL_EVENTS",
     "SIGNATURE_HEADER",
     "WebhookEvent",
@@ -53,6 +54,9 @@ __all__ = [
 
 SIGNATURE_HEADER: Final = "X-Webhook-Signature"
 """The request header gu1 puts the signature in."""
+
+DEFAULT_TOLERANCE: Final = 300.0
+"""Seconds an envelope's `timestamp` may be from now (either way) unless told otherwise."""
 
 _PREFIX: Final = "sha256="
 _DIGEST_SIZE: Final = hashlib.sha256().digest_size
@@ -320,8 +324,6 @@ def parse_event(raw_body: bytes | str) -> WebhookEvent:
 def check_timestamp(event: WebhookEvent, tolerance: float, now: _dt.datetime | None = None) -> None:
     """Reject an event whose envelope `timestamp` is more than `tolerance` s from `now`.
 
-    Defence in depth only; see `construct_event` for why it is off by default.
-
     Raises:
         WebhookVerificationError: No readable timestamp, or too far from `now`.
         ConfigurationError: Negative tolerance, or a naive `now`.
@@ -334,12 +336,14 @@ def check_timestamp(event: WebhookEvent, tolerance: float, now: _dt.datetime | N
         raise ConfigurationError("now must be a timezone-aware datetime")
     if event.timestamp is None:
         raise WebhookVerificationError(
-            "webhook has no readable timestamp, so its age cannot be checked"
+            "webhook has no readable timestamp, so its age cannot be checked "
+            "(tolerance=None accepts such deliveries)"
         )
     skew = abs((now - event.timestamp).total_seconds())
     if skew > tolerance:
         raise WebhookVerificationError(
-            f"webhook timestamp is {skew:.0f} s away from now, beyond the {tolerance:g} s tolerance"
+            f"webhook timestamp is {skew:.0f} s away from now, beyond the {tolerance:g} s "
+            "tolerance (a replay, a clock out of sync, or a late retry: see `tolerance`)"
         )
 
 
@@ -348,24 +352,24 @@ def construct_event(
     signature_header: str | None,
     secret: str | bytes,
     *,
-    tolerance: float | None = None,
+    tolerance: float | None = DEFAULT_TOLERANCE,
     now: _dt.datetime | None = None,
 ) -> WebhookEvent:
-    """Verify a delivery's signature, then parse it; the one call most handlers need.
+    """Verify a delivery's signature, then parse it and check its age; what most handlers need.
 
     Args:
         raw_body: The request body exactly as received.
         signature_header: The value of the `X-Webhook-Signature` header (None if absent).
         secret: The webhook secret from the gu1 dashboard.
-        tolerance: If set, also reject envelopes whose `timestamp` is more than this many
-            seconds from `now` (either way), or that have no readable timestamp.
-            Defence in depth only: the timestamp sits inside the signed body, so it cannot
-            be forged, but gu1 does not document whether it marks the event or the
-            delivery, so a redelivery may legitimately carry an old one. Off by default.
+        tolerance: Reject envelopes whose `timestamp` is more than this many seconds from
+            `now` (either way), or that have none, so a captured delivery cannot be
+            replayed for ever (300 s, as Stripe does). The timestamp is inside the signed
+            body. gu1 does not say whether a retry keeps the first attempt's timestamp:
+            widen the window if late retries are refused; None turns the check off.
         now: The current time (timezone-aware); defaults to the system clock in UTC.
 
     Raises:
-        WebhookVerificationError: Bad or missing signature, bad body, or too old.
+        WebhookVerificationError: Bad or missing signature, bad body, too old or no timestamp.
         ConfigurationError: Empty secret, negative tolerance, or naive `now`.
     """
     verify_signature(raw_body, signature_header, secret)

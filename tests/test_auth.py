@@ -75,3 +75,25 @@ def test_equality_and_hash_without_exposing() -> None:
 def test_cannot_be_pickled() -> None:
     with pytest.raises(TypeError, match="pickled"):
         pickle.dumps(ApiKey(SECRET))
+
+
+@pytest.mark.parametrize(
+    ("bad", "kind"),
+    [
+        ("gk_test_SECRETsecret\x00SECRET", "a control character (U+0000)"),
+        ("gk_test_SECRETsecret\x7fSECRET", "a control character (U+007F)"),
+        ("gk_test_SECRETsecret\x1bSECRET", "a control character (U+001B)"),
+        ("gk_test_SECRETsecret\u0085SECRET", "(U+0085)"),
+        ("gk_test_SECRETsecretJosé", "a non-ASCII character"),
+        ("gk_test_SECRETsecret\u00a0SECRET", "whitespace (U+00A0)"),
+    ],
+)
+def test_unsendable_characters_are_refused_without_echoing_the_key(bad: str, kind: str) -> None:
+    # Such a key used to pass and fail only at the first request, with aiohttp's bare
+    # ValueError about the header.
+    with pytest.raises(InvalidApiKeyFormatError) as info:
+        ApiKey(bad)
+    message = str(info.value)
+    assert kind in message and "position" in message
+    assert "SECRET" not in message and "secret" not in message
+    assert "é" not in message  # not even the offending character, when it is printable

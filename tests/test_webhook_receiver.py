@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -31,8 +32,11 @@ Client = test_utils.TestClient[web.Request, web.Application]
 def body_for(
     event: str = "kyc.validation_approved",
     payload_id: str = "val-1",
-    timestamp: str = "2025-01-07T10:00:00.000Z",
+    timestamp: str | None = None,
 ) -> bytes:
+    """A delivery stamped now (the receiver checks the age by default) unless told when."""
+    if timestamp is None:
+        timestamp = dt.datetime.now(dt.timezone.utc).isoformat()
     return json.dumps(
         {"event": event, "timestamp": timestamp, "payload": {"id": payload_id}}
     ).encode()
@@ -223,8 +227,9 @@ async def test_dedupe_memory_is_bounded(serve: Factory) -> None:
 async def test_recent_hits_stay_in_the_lru(serve: Factory) -> None:
     recorder = Recorder()
     client, receiver = await serve(recorder, dedupe_capacity=2)
+    stamp = dt.datetime.now(dt.timezone.utc).isoformat()  # one event each: one timestamp
     for payload_id in ("a", "b", "a", "c", "a"):  # the hit on "a" makes "b" the eldest
-        body = body_for(payload_id=payload_id)
+        body = body_for(payload_id=payload_id, timestamp=stamp)
         await client.post(PATH, data=body, headers=signed(body))
     await settle(receiver)
     assert [e.payload["id"] for e in recorder.events] == ["a", "b", "c"]
@@ -306,17 +311,40 @@ async def test_app_cleanup_drains_pending_callbacks() -> None:
     assert app[WEBHOOK_RECEIVER_KEY].pending == 0
 
 
-async def test_stale_envelope_is_401_when_tolerance_is_set(serve: Factory) -> None:
+@pytest.mark.parametrize("options", [{}, {"tolerance": 300}], ids=["default", "explicit"])
+async def test_stale_envelope_is_401(serve: Factory, options: dict[str, Any]) -> None:
+    # By default too: a correctly signed delivery from 2020 used to be accepted.
     recorder = Recorder()
-    client, receiver = await serve(recorder, tolerance=300)
-    old = body_for(timestamp="2001-01-01T00:00:00Z")
-    response = await client.post(PATH, data=old, headers=signed(old))
-    assert response.status == 401
-    assert (await response.json())["error"]["code"] == "stale_timestamp"
-    fresh = body_for(timestamp=dt.datetime.now(dt.timezone.utc).isoformat())
+    client, receiver = await serve(recorder, **options)
+    for old in (
+        body_for(timestamp="2020-03-01T00:00:00Z"),
+        b'{"type": "kyc.validation_approved", "data": {"id": "v"}}',  # no timestamp at all
+    ):
+        response = await client.post(PATH, data=old, headers=signed(old))
+        assert response.status == 401
+        assert (await response.json())["error"]["code"] == "stale_timestamp"
+    fresh = body_for()
     assert (await client.post(PATH, data=fresh, headers=signed(fresh))).status == 200
     await settle(receiver)
     assert len(recorder.events) == 1
+
+
+async def test_tolerance_none_turns_the_age_check_off(serve: Factory) -> None:
+    recorder = Recorder()
+    client, receiver = await serve(recorder, tolerance=None)
+    old = body_for(timestamp="2020-03-01T00:00:00Z")
+    assert (await client.post(PATH, data=old, headers=signed(old))).status == 200
+    await settle(receiver)
+    assert len(recorder.events) == 1
+
+
+async def test_a_body_over_one_mib_is_refused_by_make_webhook_app(serve: Factory) -> None:
+    # aiohttp's default client_max_size, which make_webhook_app keeps (docs/webhooks.md).
+    client, receiver = await serve(Recorder())
+    body = body_for(payload_id="x" * (1024**2))
+    response = await client.post(PATH, data=io.BytesIO(body), headers=signed(body))
+    assert response.status == 413
+    assert receiver.pending == 0
 
 
 async def test_handler_mounts_in_your_own_app_with_an_injected_clock() -> None:
@@ -331,7 +359,7 @@ async def test_handler_mounts_in_your_own_app_with_an_injected_clock() -> None:
     app.router.add_post("/in", receiver.handle)
     app.on_cleanup.append(receiver.on_cleanup)
     async with test_utils.TestClient(test_utils.TestServer(app, host="127.0.0.1")) as client:
-        body = body_for()
+        body = body_for(timestamp="2025-01-07T10:00:00.000Z")
         assert (await client.post("/in", data=body, headers=signed(body))).status == 200
         await settle(receiver)
     assert len(recorder.events) == 1

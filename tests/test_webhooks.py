@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from gu1_async._errors import ConfigurationError, Gu1Error, WebhookVerificationError
 from gu1_async.webhooks import (
+    DEFAULT_TOLERANCE,
     KYC_FINAL_EVENTS,
     SIGNATURE_HEADER,
     WebhookEvent,
@@ -321,7 +322,7 @@ def test_event_type_constants() -> None:
 
 
 def test_construct_event_verifies_then_parses() -> None:
-    event = construct_event(BODY, sign_payload(BODY, SECRET), SECRET)
+    event = construct_event(BODY, sign_payload(BODY, SECRET), SECRET, tolerance=None)
     assert event == parse_event(BODY)
 
 
@@ -349,9 +350,22 @@ def test_tolerance_rejects_old_and_future_envelopes(offset: float) -> None:
         construct_event(BODY, sign_payload(BODY, SECRET), SECRET, tolerance=300, now=now)
 
 
-def test_without_tolerance_any_age_is_accepted() -> None:
+def test_the_age_is_checked_by_default() -> None:
+    # A correctly signed delivery from 2020 used to be accepted: the check was opt-in.
+    late = SENT_AT + dt.timedelta(seconds=DEFAULT_TOLERANCE + 1)
+    assert DEFAULT_TOLERANCE == 300
+    with pytest.raises(WebhookVerificationError, match="beyond the 300 s tolerance"):
+        construct_event(BODY, sign_payload(BODY, SECRET), SECRET, now=late)
+    with pytest.raises(WebhookVerificationError, match="beyond the 300 s tolerance"):
+        construct_event(BODY, sign_payload(BODY, SECRET), SECRET)  # the system clock: 2025+
+
+
+def test_tolerance_none_accepts_any_age() -> None:
     far_future = SENT_AT + dt.timedelta(days=3650)
-    assert construct_event(BODY, sign_payload(BODY, SECRET), SECRET, now=far_future)
+    event = construct_event(
+        BODY, sign_payload(BODY, SECRET), SECRET, tolerance=None, now=far_future
+    )
+    assert event.timestamp == SENT_AT
 
 
 def test_tolerance_rejects_envelopes_without_a_timestamp() -> None:
@@ -444,6 +458,7 @@ def test_public_surface() -> None:
     import gu1_async.webhooks as module
 
     assert sorted(module.__all__) == [
+        "DEFAULT_TOLERANCE",
         "KYC_FINAL_EVENTS",
         "SIGNATURE_HEADER",
         "WebhookEvent",

@@ -9,15 +9,26 @@ of those.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import os
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from .. import ApiKey, Gu1Client, Gu1Error, Plan, RetryPolicy
+from .. import (
+    ApiKey,
+    EnvironmentMismatchError,
+    Gu1Client,
+    Gu1Error,
+    MissingApiKeyError,
+    Plan,
+    RetryPolicy,
+)
 
 __all__ = [
     "API_KEY_ENV_VAR",
@@ -29,6 +40,7 @@ __all__ = [
     "load_key",
     "make_client",
     "resolve_plan",
+    "route_signals",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,7 +53,15 @@ PLAN_NAMES = ("free", "starter", "professional")
 
 
 def gu1_options(fn: F) -> F:
-    """Add `--base-url` (GU1_BASE_URL), `--plan` (GU1_PLAN) and the hidden `--time-scale`."""
+    """Add `--base-url` (GU1_BASE_URL), `--plan` (GU1_PLAN), `--allow-environment-mismatch`
+    and the hidden `--time-scale`."""
+    fn = click.option(
+        "--allow-environment-mismatch",
+        envvar="GU1_ALLOW_ENVIRONMENT_MISMATCH",
+        is_flag=True,
+        default=False,
+        help="Let a production key talk to a loopback or sandbox-named host (or the reverse).",
+    )(fn)
     fn = click.option(
         "--time-scale",
         envvar="GU1_TIME_SCALE",
@@ -88,10 +108,18 @@ def load_key() -> tuple[ApiKey, str]:
         _load_dotenv()
     try:
         return ApiKey.from_env(), source
+    except MissingApiKeyError:
+        # The library's advice is for code (Gu1Client(api_key=...)); a CLI user sets a variable.
+        raise click.ClickException(
+            f"MissingApiKeyError: no gu1 API key. Set {API_KEY_ENV_VAR} in the environment "
+            f"(export {API_KEY_ENV_VAR}=gk_...) or in a .env file in this directory "
+            f"({API_KEY_ENV_VAR}=gk_...); keys are created at app.gu1.ai, Settings -> API "
+            "Keys. The key is never taken from an argument (shell history, process lists)."
+        ) from None
     except Gu1Error as exc:
         raise click.ClickException(
-            f"{type(exc).__name__}: {exc}\n"
-            f"Set {API_KEY_ENV_VAR} in the environment or in a .env file here; the key is "
+            f"{type(exc).__name__}: {exc} (the key in the {source})\n"
+            f"Fix {API_KEY_ENV_VAR} in the environment or in the .env file here; the key is "
             "never taken from an argument (shell history, process lists)."
         ) from None
 
@@ -116,6 +144,7 @@ def make_client(
     *,
     retry: RetryPolicy | None = None,
     max_connections: int = 100,
+    allow_environment_mismatch: bool = False,
 ) -> Gu1Client:
     """A client for the key in the environment (or `.env`).
 
@@ -130,14 +159,39 @@ def make_client(
             plan=resolve_plan(plan, time_scale),
             retry=retry,
             max_connections=max_connections,
+            allow_environment_mismatch=allow_environment_mismatch,
         )
+    except EnvironmentMismatchError as exc:
+        message = exc.message.replace(
+            "pass allow_environment_mismatch=True", "pass --allow-environment-mismatch"
+        )
+        raise click.ClickException(f"{type(exc).__name__}: {message}") from None
     except Gu1Error as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
 
 
+@contextlib.contextmanager
+def route_signals(handler: Callable[[], None]) -> Iterator[None]:
+    """Route SIGINT and SIGTERM to `handler` while the run lasts (where the loop can)."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, handler)
+        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+            continue
+        installed.append(sig)
+    try:
+        yield
+    finally:
+        # Not restored to the default: a Ctrl-C during the last writes must not raise
+        # KeyboardInterrupt halfway through them. asyncio.run removes it at the end.
+        for sig in installed:
+            loop.add_signal_handler(sig, handler)
+
+
 def async_command(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Let a click command be written as a coroutine function."""
-    import asyncio
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -11,6 +11,7 @@ from rich.console import Console
 from .. import Gu1Client, Plan
 from ..testing import DEFAULT_KEY, FakeGu1Server
 from ._ingest import run_ingestion
+from ._rejects import describe_failures
 from ._rows import Row
 
 _TIME_SCALE = 14_400.0  # the fake's hour lasts 0.25 s: 2,000 rows on 100/hour take ~5 s
@@ -53,6 +54,7 @@ async def _demo(count: int, time_scale: float, progress: bool) -> None:
         hour = 3600 / time_scale
         click.echo(f"fake gu1 server on {server.url} (Free plan: 100 requests per {hour:g} s)")
         plan = Plan.FREE.scaled(time_scale)
+        first_errors: dict[str, BaseException] = {}
         async with Gu1Client(DEFAULT_KEY, base_url=server.url, plan=plan) as client:
             report, _ = await run_ingestion(
                 client,
@@ -62,9 +64,12 @@ async def _demo(count: int, time_scale: float, progress: bool) -> None:
                 progress=progress,
                 console=Console(stderr=True),
                 description="entities",
+                first_errors=first_errors,
             )
             stats = server.stats()
             click.echo(report.summary() + f" in {report.elapsed:.1f} s")
+            for line in describe_failures(report.errors, first_errors):
+                click.echo(f"failed: {line}", err=True)
             click.echo(
                 f"server saw {stats.requests} requests, {stats.rate_limited} answered 429; "
                 f"{len(server.entities)} entities stored"

@@ -12,10 +12,7 @@ at most the rows of the jobs in flight, which gu1 then skips by tax id (docs/bat
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +37,25 @@ from ..ingest import (
 )
 from ..resources import Entities, Events, Transactions
 from ._checkpoint import Checkpoint, CheckpointMismatchError
-from ._common import EXIT_FAILED, EXIT_INTERRUPTED, async_command, gu1_options, make_client
+from ._common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    async_command,
+    gu1_options,
+    make_client,
+    route_signals,
+)
 from ._progress import IngestProgress
-from ._rejects import Rejects
-from ._rows import BadRow, Row, count_rows, detect_format, read_rows
+from ._rejects import Rejects, describe_failures
+from ._rows import (
+    DEFAULT_ENCODING,
+    BadRow,
+    Row,
+    UnreadableFileError,
+    count_rows,
+    detect_format,
+    read_rows,
+)
 
 __all__ = ["ingest", "run_ingestion"]
 
@@ -126,9 +138,10 @@ async def run_ingestion(
     via: str = "upsert",
     bulk_size: int = DEFAULT_BULK_SIZE,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
+    first_errors: dict[str, BaseException] | None = None,
 ) -> tuple[IngestReport, int]:
     """Run one ingestion with signals, checkpoint, rejects and progress; return the report
-    and how many Ctrl-Cs arrived.
+    and how many Ctrl-Cs arrived. `first_errors` collects the first error of each class.
 
     Raises:
         BulkUnavailableError: `via="bulk"` and the account has no bulk import.
@@ -172,7 +185,7 @@ async def run_ingestion(
             console.print("[red]Ctrl-C again: abandoning the rows in flight")
 
     with (
-        _signals(on_interrupt),
+        route_signals(on_interrupt),
         IngestProgress(
             run,
             client,
@@ -185,32 +198,15 @@ async def run_ingestion(
     ):
         async with run:
             async for outcome in run:
-                if not outcome.ok and rejects is not None:
+                if not outcome.ok:
                     assert outcome.error is not None
-                    rejects.write(outcome.index, outcome.item, outcome.error)
+                    if rejects is not None:
+                        rejects.write(outcome.index, outcome.item, outcome.error)
+                    if first_errors is not None:
+                        first_errors.setdefault(type(outcome.error).__name__, outcome.error)
                 if checkpoint is not None:
                     checkpoint.record(outcome.index)
     return run.report(), interrupts
-
-
-@contextlib.contextmanager
-def _signals(handler: Callable[[], None]) -> Iterator[None]:
-    """Route SIGINT and SIGTERM to `handler` while the run lasts (where the loop can)."""
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, handler)
-        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
-            continue
-        installed.append(sig)
-    try:
-        yield
-    finally:
-        # Not restored to the default: a Ctrl-C during the last writes must not raise
-        # KeyboardInterrupt halfway through them. asyncio.run removes it at the end.
-        for sig in installed:
-            loop.add_signal_handler(sig, handler)
 
 
 @click.command()
@@ -223,6 +219,13 @@ def _signals(handler: Callable[[], None]) -> Iterator[None]:
     default="auto",
     show_default=True,
     help="auto: csv for a .csv file, else JSON lines.",
+)
+@click.option(
+    "--encoding",
+    default=DEFAULT_ENCODING,
+    show_default=True,
+    help="The file's text encoding (utf-8-sig, latin-1, cp1252...); a row that does not "
+    "decode is rejected with its line and bytes, and the run goes on.",
 )
 @click.option(
     "--via",
@@ -274,6 +277,7 @@ async def ingest(
     file: Path,
     kind: str,
     fmt: str,
+    encoding: str,
     via: str,
     bulk_size: int,
     concurrency: int | None,
@@ -286,6 +290,7 @@ async def ingest(
     base_url: str | None,
     plan: str,
     time_scale: float | None,
+    allow_environment_mismatch: bool,
 ) -> None:
     """Send every row of FILE (JSON lines or CSV) to gu1, at the pace the quota allows.
 
@@ -311,21 +316,34 @@ async def ingest(
             "or --restart to start over"
         )
     row_format = detect_format(file, fmt)
-    total = count_rows(file, row_format)
     try:
-        state = Checkpoint.open(checkpoint_path, input_path=file, kind=kind, resume=resume)
-    except CheckpointMismatchError as exc:
-        raise click.UsageError(str(exc)) from None
-    console = Console(stderr=True)
-    if state.finished_before:
-        console.print(f"resuming: {state.finished_before} of {total} rows finished earlier")
-    writer = Rejects(rejects_path)
-    async with make_client(base_url, plan, time_scale, max_connections=concurrency) as client:
+        total = count_rows(file, row_format, encoding)
+    except UnreadableFileError as exc:
+        raise click.UsageError(f"{file}: {exc}") from None
+    # The client first: a missing or malformed key fails before a checkpoint is written
+    # (one left behind would make the next, keyed run ask for --resume).
+    client = make_client(
+        base_url,
+        plan,
+        time_scale,
+        max_connections=concurrency,
+        allow_environment_mismatch=allow_environment_mismatch,
+    )
+    async with client:
+        try:
+            state = Checkpoint.open(checkpoint_path, input_path=file, kind=kind, resume=resume)
+        except CheckpointMismatchError as exc:
+            raise click.UsageError(str(exc)) from None
+        console = Console(stderr=True)
+        if state.finished_before:
+            console.print(f"resuming: {state.finished_before} of {total} rows finished earlier")
+        writer = Rejects(rejects_path)
+        first_errors: dict[str, BaseException] = {}
         try:
             report, interrupts = await run_ingestion(
                 client,
                 kind,
-                read_rows(file, row_format),
+                read_rows(file, row_format, encoding),
                 total=total,
                 concurrency=concurrency,
                 checkpoint=state,
@@ -337,13 +355,14 @@ async def ingest(
                 via=via,
                 bulk_size=bulk_size,
                 poll_interval=poll_interval,
+                first_errors=first_errors,
             )
         except BulkUnavailableError as exc:
             raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
         finally:
             state.close()
             writer.close()
-    _print_summary(report, interrupts, state, writer)
+    _print_summary(report, interrupts, state, writer, first_errors)
     if interrupts:
         raise SystemExit(EXIT_INTERRUPTED)
     if report.failed or report.stop_reason:
@@ -351,12 +370,17 @@ async def ingest(
 
 
 def _print_summary(
-    report: IngestReport, interrupts: int, checkpoint: Checkpoint, rejects: Rejects
+    report: IngestReport,
+    interrupts: int,
+    checkpoint: Checkpoint,
+    rejects: Rejects,
+    first_errors: dict[str, BaseException],
 ) -> None:
     click.echo(report.summary())
     if report.errors:
-        errors = ", ".join(f"{name} x{count}" for name, count in sorted(report.errors.items()))
-        click.echo(f"failures: {errors}; rows and errors in {rejects.path}", err=True)
+        click.echo(f"failures (every row and its error are in {rejects.path}):", err=True)
+        for line in describe_failures(report.errors, first_errors):
+            click.echo(f"  {line}", err=True)
     if report.stop_reason and not interrupts:
         click.echo(f"stopped early: {report.stop_reason}", err=True)
     if interrupts:

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from .. import Gu1Client, Gu1Error, RateLimitSnapshot
+from .. import APIConnectionError, Gu1Client, Gu1Error, RateLimitSnapshot, RetryPolicy
 from ..governor import GovernorStats
 from ._common import EXIT_FAILED, async_command, gu1_options, load_key, make_client
 
@@ -16,6 +16,9 @@ __all__ = ["key", "limits"]
 # A read that matches nothing: the cheapest request that proves the key can call the API.
 PROBE_PATH = "/entities"
 PROBE_PARAMS = {"externalId": "gu1-cli-key-check"}
+# One request, not retried: a diagnostic reports the first failure at once (and costs the
+# one request of quota the docs promise) instead of backing off behind it.
+PROBE_RETRY = RetryPolicy(max_retries=0)
 
 
 async def probe(client: Gu1Client) -> float:
@@ -23,6 +26,15 @@ async def probe(client: Gu1Client) -> float:
     started = time.perf_counter()
     await client.request("GET", PROBE_PATH, params=PROBE_PARAMS)
     return time.perf_counter() - started
+
+
+def describe_no_response(exc: APIConnectionError, base_url: str) -> list[str]:
+    """What to say when there was no response at all (so no headers to describe)."""
+    return [
+        f"rate limit   unknown: the connection to {base_url} failed, so no response said anything",
+        f"reason       {exc}",
+        "hint         is --base-url / GU1_BASE_URL right, and is the server reachable?",
+    ]
 
 
 def describe_snapshot(snapshot: RateLimitSnapshot | None) -> list[str]:
@@ -76,7 +88,9 @@ def key() -> None:
 @key.command("check")
 @gu1_options
 @async_command
-async def check(base_url: str | None, plan: str, time_scale: float | None) -> None:
+async def check(
+    base_url: str | None, plan: str, time_scale: float | None, allow_environment_mismatch: bool
+) -> None:
     """Test the key with one read request; exit non-zero on 401/403.
 
     Prints the environment, the key in masked form (never the key itself) and the
@@ -87,11 +101,16 @@ async def check(base_url: str | None, plan: str, time_scale: float | None) -> No
     environment = api_key.environment or "unknown"
     kind = {True: "production", False: "non-production", None: "unknown"}[api_key.is_production]
     click.echo(f"environment  {environment} ({kind})")
-    async with make_client(base_url, plan, time_scale) as client:
+    async with _client(base_url, plan, time_scale, allow_environment_mismatch) as client:
         click.echo(f"base URL     {client.base_url}")
         click.echo(f"plan         {client.governor.plan}")
         try:
             elapsed = await probe(client)
+        except APIConnectionError as exc:
+            click.echo(f"check        FAILED: {type(exc).__name__}: {exc}", err=True)
+            for line in describe_no_response(exc, client.base_url):
+                click.echo(line)
+            raise SystemExit(EXIT_FAILED) from None
         except Gu1Error as exc:
             click.echo(f"check        FAILED: {type(exc).__name__}: {exc}", err=True)
             for line in describe_snapshot(client.rate_limit):
@@ -105,14 +124,21 @@ async def check(base_url: str | None, plan: str, time_scale: float | None) -> No
 @click.command()
 @gu1_options
 @async_command
-async def limits(base_url: str | None, plan: str, time_scale: float | None) -> None:
+async def limits(
+    base_url: str | None, plan: str, time_scale: float | None, allow_environment_mismatch: bool
+) -> None:
     """Show the key's current X-RateLimit snapshot and what the governor allows next.
 
     Spends one request of the quota (a read that matches nothing) to get fresh headers.
     """
-    async with make_client(base_url, plan, time_scale) as client:
+    async with _client(base_url, plan, time_scale, allow_environment_mismatch) as client:
         try:
             await probe(client)
+        except APIConnectionError as exc:
+            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+            for line in describe_no_response(exc, client.base_url):
+                click.echo(line, err=True)
+            raise SystemExit(EXIT_FAILED) from None
         except Gu1Error as exc:
             click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
             raise SystemExit(EXIT_FAILED) from None
@@ -121,3 +147,15 @@ async def limits(base_url: str | None, plan: str, time_scale: float | None) -> N
             click.echo(line)
         for line in describe_governor(client.governor.stats()):
             click.echo(line)
+
+
+def _client(
+    base_url: str | None, plan: str, time_scale: float | None, allow_environment_mismatch: bool
+) -> Gu1Client:
+    return make_client(
+        base_url,
+        plan,
+        time_scale,
+        retry=PROBE_RETRY,
+        allow_environment_mismatch=allow_environment_mismatch,
+    )

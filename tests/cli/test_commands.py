@@ -8,6 +8,7 @@ answering while the test waits, and interrupted with real SIGINT / SIGKILL.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -188,6 +189,52 @@ async def test_ingest_csv_transactions(server: FakeGu1Server, tmp_path: Path) ->
     assert result.code == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "20 succeeded, 0 failed"
     assert len(server.state.transactions.by_id) == 20
+
+
+async def test_a_latin1_csv_rejects_its_undecodable_rows_and_goes_on(
+    server: FakeGu1Server, tmp_path: Path
+) -> None:
+    # It used to die with a bare UnicodeDecodeError (and again at once on --resume).
+    rows = tmp_path / "people.csv"
+    lines = ["externalId,type,name,countryCode"]
+    lines += [f"lat-{i:03d},person,Person {i},AR" for i in range(30)]
+    lines[21] = "lat-020,person,José,AR"
+    lines[26] = "lat-025,person,Ñandú,AR"
+    rows.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    env = cli_env(server)
+    first = await gu1(tmp_path, env, "ingest", str(rows), "--no-progress")
+    assert first.code == 1, first.stderr
+    assert first.stdout.strip().splitlines()[-1] == "28 succeeded, 2 failed"
+    assert "UndecodableRowError x2" in first.stderr
+    rejects_text = (tmp_path / "people.csv.rejects.jsonl").read_text()
+    rejects = [json.loads(line) for line in rejects_text.splitlines()]
+    assert [r["line"] for r in rejects] == [22, 27]
+    assert base64.b64decode(rejects[0]["raw_base64"]) == "lat-020,person,José,AR".encode("latin-1")
+    assert "--encoding" in rejects[0]["error"]["message"]
+
+    resumed = await gu1(tmp_path, env, "ingest", str(rows), "--resume", "--no-progress")
+    assert resumed.code == 0, resumed.stderr
+    assert resumed.stdout.strip().splitlines()[-1] == "0 succeeded, 0 failed, 30 skipped"
+
+    again = await gu1(
+        tmp_path, env, "ingest", str(rows), "--restart", "--encoding", "latin-1", "--no-progress"
+    )
+    assert again.code == 0, again.stderr
+    assert again.stdout.strip().splitlines()[-1] == "30 succeeded, 0 failed"
+    names = {str(e.get("name")) for e in server.entities.values()}
+    assert {"José", "Ñandú"} <= names
+
+
+async def test_a_csv_whose_header_does_not_decode_is_a_usage_error(
+    server: FakeGu1Server, tmp_path: Path
+) -> None:
+    rows = tmp_path / "people.csv"
+    rows.write_bytes("externalId,nombre_señal\nx,y\n".encode("latin-1"))
+    result = await gu1(tmp_path, cli_env(server), "ingest", str(rows), "--no-progress")
+    assert result.code == 2
+    assert "CSV header" in result.stderr and "--encoding" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert successes(server) == 0
 
 
 async def test_an_existing_checkpoint_needs_resume_or_restart(

@@ -24,7 +24,7 @@ from ._errors import ConfigurationError
 from ._ratelimit_headers import RateLimitReader, RateLimitSnapshot
 from ._requester import HttpRequester
 from ._retry import RetryBudget, RetryPolicy
-from ._transport import AiohttpTransport
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport
 from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
 from ._version import __version__
 from .governor import Governor, Plan
@@ -32,7 +32,7 @@ from .governor import Governor, Plan
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["DEFAULT_BASE_URL", "Gu1Client"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RESPONSE_SIZE", "Gu1Client"]
 
 DEFAULT_BASE_URL = "https://api.gu1.ai"
 BASE_URL_ENV_VAR = "GU1_BASE_URL"
@@ -51,6 +51,7 @@ class _Settings:
     retry: RetryPolicy
     plan: Plan
     reserve: float
+    follow_redirects: bool = False
 
 
 class _KeyState:
@@ -117,6 +118,11 @@ class Gu1Client:
         retry: the `RetryPolicy`.
         clock: time source (inject a `FakeClock` in tests).
         store: a shared governor store (e.g. `RedisStore`); None keeps state in-process.
+        max_response_size: the largest response body read, in bytes after decompression
+            (default 32 MiB); a larger one raises `ResponseTooLargeError` (see
+            docs/security.md).
+        follow_redirects: follow same-origin GET redirects (at most 5). Off by default:
+            gu1's API does not redirect, and a redirect raises `UnexpectedRedirectError`.
 
     Raises:
         MissingApiKeyError: no key was given and `GU1_API_KEY` is unset.
@@ -165,6 +171,8 @@ class Gu1Client:
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         store: Any = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        follow_redirects: bool = False,
     ) -> None:
         settings = _Settings(
             api_key=ApiKey.coerce(api_key),
@@ -178,11 +186,13 @@ class Gu1Client:
             retry=retry or RetryPolicy(),
             plan=Plan.coerce(plan),
             reserve=reserve,
+            follow_redirects=bool(follow_redirects),
         )
         transport = AiohttpTransport(
             max_connections=max_connections,
             timeout=settings.timeout,
             headers={"Accept": "application/json", "User-Agent": _user_agent()},
+            max_response_size=max_response_size,
         )
         self._init_view(_Pool(transport, clock or LoopClock(), store), settings, owner=True)
 
@@ -209,6 +219,7 @@ class Gu1Client:
             max_wait=settings.max_wait,
             rate_limits=self._state.rate_limits,
             on_operation=self._state.operations.add,
+            follow_redirects=settings.follow_redirects,
         )
         self._attach_resources()
 
@@ -262,9 +273,14 @@ class Gu1Client:
             max_wait: longest governor wait for this call, seconds.
 
         Raises:
-            APIStatusError: gu1 answered 4xx/5xx (a subclass per status).
+            APIStatusError: gu1 answered 4xx/5xx (a subclass per status), or a redirect
+                (`UnexpectedRedirectError`) that was not followed.
+            APIResponseError: the body is not JSON, is nested too deeply, or is larger than
+                `max_response_size` (`ResponseTooLargeError`).
             APIConnectionError: the request could not be completed.
             QuotaExhaustedError: no slot within `max_wait`.
+            ConfigurationError: `path` has a `.`/`..` segment in any spelling (see
+                docs/security.md); it is not sent.
         """
         return self._requester.send(
             method, path, params, json, files, headers, timeout, priority, max_wait

@@ -30,9 +30,8 @@ CASES = ("chunked", "gzip")
 
 async def one(case: str) -> None:
     sys.path.insert(0, str(ROOT))  # the hostile server lives with the tests
-    from tests.hostile.server import MiB, HostileServer, chunked_zeros, gzip_body, gzip_zeros
-
     from gu1_async import Gu1Client
+    from tests.hostile.server import HostileServer, MiB, chunked_zeros, gzip_body, gzip_zeros
 
     answer = chunked_zeros(200 * MiB) if case == "chunked" else gzip_body(gzip_zeros(1024))
     server = await HostileServer().start()

@@ -6,7 +6,7 @@ as fast as it allows, and almost never a 429.
 """
 
 from ._auth import ApiKey
-from ._client import Gu1Client
+from ._client import DEFAULT_MAX_RESPONSE_SIZE, Gu1Client
 from ._errors import (
     APIConnectionError,
     APIResponseError,
@@ -27,7 +27,10 @@ from ._errors import (
     PermissionDeniedError,
     QuotaExhaustedError,
     RateLimitError,
+    ResponseShapeError,
+    ResponseTooLargeError,
     ServerError,
+    UnexpectedRedirectError,
     UnprocessableEntityError,
     WebhookVerificationError,
 )
@@ -51,6 +54,7 @@ __all__ = (
     "CLEAR",
     "ConfigurationError",
     "ConflictError",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "EnvironmentMismatchError",
     "ExpiredApiKeyError",
     "FilePart",
@@ -69,9 +73,12 @@ __all__ = (
     "QuotaExhaustedError",
     "RateLimitError",
     "RateLimitSnapshot",
+    "ResponseShapeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "Timeout",
+    "UnexpectedRedirectError",
     "UnprocessableEntityError",
     "WebhookVerificationError",
     "__version__",

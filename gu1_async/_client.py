@@ -22,7 +22,7 @@ from ._clock import Clock, LoopClock
 from ._ratelimit_headers import RateLimitReader, RateLimitSnapshot
 from ._requester import HttpRequester
 from ._retry import RetryBudget, RetryPolicy
-from ._transport import AiohttpTransport
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport
 from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
 from ._version import __version__
 from .governor import Governor, Plan
@@ -30,7 +30,7 @@ from .governor import Governor, Plan
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["DEFAULT_BASE_URL", "Gu1Client"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RESPONSE_SIZE", "Gu1Client"]
 
 DEFAULT_BASE_URL = "https://api.gu1.ai"
 BASE_URL_ENV_VAR = "GU1_BASE_URL"
@@ -50,6 +50,7 @@ class _Settings:
     plan: Plan
     reserve: float
     allow_environment_mismatch: bool
+    follow_redirects: bool = False
 
 
 class _KeyState:
@@ -119,6 +120,11 @@ class Gu1Client:
         allow_environment_mismatch: let a production key talk to a loopback or
             sandbox-named host (or a sandbox/test key to a production-named one), which is
             otherwise refused; see docs/keys.md.
+        max_response_size: the largest response body read, in bytes after decompression
+            (default 32 MiB); a larger one raises `ResponseTooLargeError` (see
+            docs/security.md).
+        follow_redirects: follow same-origin GET redirects (at most 5). Off by default:
+            gu1's API does not redirect, and a redirect raises `UnexpectedRedirectError`.
 
     Raises:
         MissingApiKeyError: no key was given and `GU1_API_KEY` is unset.
@@ -169,6 +175,8 @@ class Gu1Client:
         clock: Clock | None = None,
         store: Any = None,
         allow_environment_mismatch: bool = False,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        follow_redirects: bool = False,
     ) -> None:
         settings = _Settings(
             api_key=ApiKey.coerce(api_key),
@@ -183,12 +191,14 @@ class Gu1Client:
             plan=Plan.coerce(plan),
             reserve=reserve,
             allow_environment_mismatch=allow_environment_mismatch,
+            follow_redirects=bool(follow_redirects),
         )
         check_environment(settings.api_key, settings.base_url, allow_environment_mismatch)
         transport = AiohttpTransport(
             max_connections=max_connections,
             timeout=settings.timeout,
             headers={"Accept": "application/json", "User-Agent": _user_agent()},
+            max_response_size=max_response_size,
         )
         self._init_view(_Pool(transport, clock or LoopClock(), store), settings, owner=True)
 
@@ -215,6 +225,7 @@ class Gu1Client:
             max_wait=settings.max_wait,
             rate_limits=self._state.rate_limits,
             on_operation=self._state.operations.add,
+            follow_redirects=settings.follow_redirects,
         )
         self._attach_resources()
 
@@ -268,9 +279,14 @@ class Gu1Client:
             max_wait: longest governor wait for this call, seconds.
 
         Raises:
-            APIStatusError: gu1 answered 4xx/5xx (a subclass per status).
+            APIStatusError: gu1 answered 4xx/5xx (a subclass per status), or a redirect
+                (`UnexpectedRedirectError`) that was not followed.
+            APIResponseError: the body is not JSON, is nested too deeply, or is larger than
+                `max_response_size` (`ResponseTooLargeError`).
             APIConnectionError: the request could not be completed.
             QuotaExhaustedError: no slot within `max_wait`.
+            ConfigurationError: `path` has a `.`/`..` segment in any spelling (see
+                docs/security.md); it is not sent.
         """
         return self._requester.send(
             method, path, params, json, files, headers, timeout, priority, max_wait

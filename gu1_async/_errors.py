@@ -11,7 +11,8 @@ Gu1Error
 │   └── EnvironmentMismatchError         a production key for a sandbox host, or the reverse
 ├── APIConnectionError                   the request could not be completed on the wire
 │   └── APITimeoutError (TimeoutError)   connect or total timeout elapsed
-├── APIStatusError                       gu1 answered with a 4xx/5xx status
+├── APIStatusError                       gu1 answered with a 3xx/4xx/5xx status
+│   ├── UnexpectedRedirectError          3xx: not followed (gu1 does not redirect); `location`
 │   ├── BadRequestError                  400
 │   ├── AuthenticationError              401
 │   │   ├── MissingApiKeyError           no key given (also raised locally, at construction)
@@ -23,7 +24,9 @@ Gu1Error
 │   ├── UnprocessableEntityError         422
 │   ├── RateLimitError                   429, with limit / remaining / reset / retry_after
 │   └── ServerError                      5xx
-├── APIResponseError                     a 2xx answer whose body cannot be decoded
+├── APIResponseError                     an answer the SDK cannot read as that endpoint's
+│   ├── ResponseShapeError (TypeError)   the JSON is not the shape the endpoint returns
+│   └── ResponseTooLargeError            the decoded body passed `max_response_size`
 ├── QuotaExhaustedError                  the governor cannot grant a slot within max_wait
 ├── GovernorStoreError                   the shared (Redis) governor store failed
 └── WebhookVerificationError (ValueError)  a webhook signature or body is not valid
@@ -55,7 +58,10 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExhaustedError",
     "RateLimitError",
+    "ResponseShapeError",
+    "ResponseTooLargeError",
     "ServerError",
+    "UnexpectedRedirectError",
     "UnprocessableEntityError",
     "WebhookVerificationError",
 ]
@@ -113,7 +119,7 @@ class APITimeoutError(APIConnectionError, TimeoutError):
 
 
 class APIStatusError(Gu1Error):
-    """gu1 answered with an error status (4xx or 5xx)."""
+    """gu1 answered with an error status (4xx or 5xx), or a redirect the SDK did not follow."""
 
     def __init__(
         self,
@@ -145,6 +151,14 @@ class APIStatusError(Gu1Error):
             f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
             f"message={self.message!r}, method={self.method!r}, path={self.path!r})"
         )
+
+
+class UnexpectedRedirectError(APIStatusError):
+    """3xx: gu1's API does not redirect, so a redirect is not followed; `location` says where."""
+
+    def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.location = location
 
 
 class BadRequestError(APIStatusError):
@@ -217,16 +231,56 @@ class ServerError(APIStatusError):
 
 
 class APIResponseError(Gu1Error):
-    """gu1 answered with a success status but a body that cannot be decoded."""
+    """gu1 answered, but not with something the SDK can read as that endpoint's answer.
+
+    `operation` names the SDK method (e.g. "entities.get") when one was called, `expected`
+    what it expected; `body_excerpt` is the start of what came instead.
+    """
 
     def __init__(
-        self, message: str, *, status: int, body_excerpt: str, method: str, path: str
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body_excerpt: str = "",
+        method: str | None = None,
+        path: str | None = None,
+        operation: str | None = None,
+        expected: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.body_excerpt = body_excerpt
         self.method = method
         self.path = path
+        self.operation = operation
+        self.expected = expected
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}" if self.method and self.path else ""
+        if self.operation:
+            where = f"{self.operation} ({where})" if where else self.operation
+        return f"{where}: {self.message}" if where else self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(operation={self.operation!r}, status={self.status!r}, "
+            f"method={self.method!r}, path={self.path!r}, message={self.message!r})"
+        )
+
+
+class ResponseShapeError(APIResponseError, TypeError):
+    """The body is JSON, but not the shape the endpoint returns (a list for an object...)."""
+
+
+class ResponseTooLargeError(APIResponseError):
+    """The decoded body passed the client's `max_response_size`; reading stopped there."""
+
+    def __init__(self, message: str, *, limit: int, size: int | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.limit = limit
+        # The declared Content-Length when the server sent one, else None (counted to limit+1).
+        self.size = size
 
 
 class QuotaExhaustedError(Gu1Error):

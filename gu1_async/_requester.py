@@ -8,18 +8,28 @@ JSON or an exception from the error tree.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 from ._auth import ApiKey
 from ._checks import check_headers
 from ._clock import Clock
-from ._errors import APIConnectionError, APIResponseError, ConfigurationError, Gu1Error
+from ._errors import (
+    APIConnectionError,
+    APIResponseError,
+    ConfigurationError,
+    Gu1Error,
+    UnexpectedRedirectError,
+)
+from ._paths import escape_path, has_dot_segment
 from ._ratelimit_headers import RateLimitReader
 from ._response import InvalidJSONBody, decode_json, error_from_response
 from ._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
-from ._transport import AiohttpTransport, RawRequest, RawResponse
+from ._transport import AiohttpTransport, RawRequest, RawResponse, _path_of
 from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
 from .governor import Governor, Permit
 
@@ -36,6 +46,11 @@ _new_tuple = tuple.__new__
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _TEXT_TYPES = frozenset({"text/csv", "text/plain"})
 _REQUEST_ID_HEADERS = ("x-request-id", "x-gu1-request-id", "x-correlation-id")
+# A path of only these characters has no dot segment and nothing to escape (no '.', no
+# '%', no '\\').
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/_~!$&'()*+,;=:@?-]*")
+MAX_REDIRECTS = 5
+"""Redirects followed for one GET, when `follow_redirects` is on."""
 
 
 class HttpRequester:
@@ -57,9 +72,12 @@ class HttpRequester:
         max_wait: float | None,
         rate_limits: RateLimitReader,
         on_operation: Callable[[str], None],
+        follow_redirects: bool = False,
     ) -> None:
         self._transport = transport
-        self._base_url = base_url.rstrip("/")
+        # Encoded once: the transport sends every URL as it is given.
+        self._base_url = transport.encoded_url(base_url.rstrip("/"))
+        self._follow_redirects = follow_redirects
         self._governor = governor
         self._clock = clock
         self._retry = retry
@@ -128,6 +146,7 @@ class HttpRequester:
             raise ConfigurationError(f"unsupported HTTP method {method!r}")
         if not path.startswith("/"):
             raise ConfigurationError(f"path must start with '/', got {path!r}")
+        path = _checked_path(path)
         headers: Mapping[str, str]
         if extra_headers:
             # Extras replace the view's headers; a malformed name or value, or one the client
@@ -164,6 +183,10 @@ class HttpRequester:
                 _unanswered(permit, exc, raw, path)
                 raise
             result = self._answer(raw, path, permit, response)
+        except UnexpectedRedirectError as exc:
+            if not self._follow_redirects:
+                raise
+            result = await self._follow(raw, exc, priority, max_wait)
         except Gu1Error as exc:
             if classify(exc, method) is None:
                 raise
@@ -196,7 +219,47 @@ class HttpRequester:
         except BaseException as exc:
             _unanswered(permit, exc, raw, path)
             raise
-        return self._answer(raw, path, permit, response)
+        try:
+            return self._answer(raw, path, permit, response)
+        except UnexpectedRedirectError as exc:
+            if not self._follow_redirects:
+                raise
+            return await self._follow(raw, exc, priority, max_wait)
+
+    async def _follow(
+        self,
+        raw: RawRequest,
+        redirect: UnexpectedRedirectError,
+        priority: Priority,
+        max_wait: float | None,
+    ) -> Any:
+        """Follow same-origin GET redirects (opt-in), at most MAX_REDIRECTS of them.
+
+        Each hop is a request gu1 counts, so each takes its own governor slot.
+
+        Raises:
+            UnexpectedRedirectError: a redirect that may not be followed (not a GET, another
+                origin, no Location, a dot segment), or one past MAX_REDIRECTS.
+        """
+        for _ in range(MAX_REDIRECTS):
+            target = _redirect_target(raw, redirect)
+            # The Location carries its own query: the first request's params are not re-sent.
+            raw = raw._replace(url=target, params=None)
+            path = _path_of(target)
+            permit = self._governor.try_acquire(priority)
+            if permit is None:
+                permit = await self._governor.acquire(priority, max_wait)
+            try:
+                response = await self._transport.send(raw)
+            except BaseException as exc:
+                _unanswered(permit, exc, raw, path)
+                raise
+            try:
+                return self._answer(raw, path, permit, response)
+            except UnexpectedRedirectError as again:
+                redirect = again
+        redirect.message = f"stopped after {MAX_REDIRECTS} redirects: {redirect.message}"
+        raise redirect
 
     def _answer(self, raw: RawRequest, path: str, permit: Permit, response: RawResponse) -> Any:
         """Feed the response's rate-limit headers back, then its body or its error."""
@@ -207,7 +270,7 @@ class HttpRequester:
             log.debug(
                 "gu1 %s %s -> %d (remaining %s)", raw.method, path, status, observation.remaining
             )
-        if status >= 400:
+        if status >= 300:  # gu1 does not redirect: a 3xx is an error too, unless followed
             raise error_from_response(
                 status,
                 response.body,
@@ -215,6 +278,7 @@ class HttpRequester:
                 path=path,
                 request_id=_request_id(response),
                 snapshot=self._rate_limits.last(),
+                location=response.headers.get("Location") if status < 400 else None,
             )
         content_type = response.headers.get(self._content_type_key)
         if content_type and content_type[:5].lower() == "text/" and _is_text(content_type):
@@ -224,13 +288,59 @@ class HttpRequester:
             return decode_json(response.body)
         except InvalidJSONBody as exc:
             raise APIResponseError(
-                f"{raw.method} {path} -> {response.status}, but the body is not JSON: "
-                f"{exc.excerpt!r}",
+                f"gu1 answered {response.status} with a body that {exc.reason}: {exc.excerpt!r}",
+                expected="a JSON body",
                 status=response.status,
                 body_excerpt=exc.excerpt,
                 method=raw.method,
                 path=path,
             ) from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_path(path: str) -> str:
+    """`path`, escaped where it must be; dot segments refused.
+
+    Cached: most requests repeat a path, and a cache hit costs a seventh of the check.
+    """
+    if _PLAIN_PATH.fullmatch(path) is not None:
+        return path
+    if has_dot_segment(path.partition("?")[0]):
+        raise ConfigurationError(
+            f"path {path!r} has a '.' or '..' segment (or one that reads so once %-decoded, "
+            "cut at ';' or split at '\\'), which a server or proxy may resolve to another "
+            "path; it was not sent"
+        )
+    return escape_path(path)
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        return None  # credentials in a Location: never the same origin
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number
+        return None
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _redirect_target(raw: RawRequest, redirect: UnexpectedRedirectError) -> str:
+    """Where a followable redirect goes, as an encoded URL; else raise `redirect` itself."""
+    location = redirect.location
+    if raw.method != "GET" or location is None:
+        raise redirect
+    here = _origin(raw.url)
+    target = urljoin(raw.url, location)
+    if here is None or _origin(target) != here:
+        redirect.message = f"refused to follow a redirect to another origin: {redirect.message}"
+        raise redirect
+    if has_dot_segment(urlsplit(location).path):
+        redirect.message = f"refused to follow a redirect to a dot segment: {redirect.message}"
+        raise redirect
+    parts = urlsplit(target)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}" + escape_path((parts.path or "/") + query)
 
 
 def _unanswered(permit: Permit, exc: BaseException, raw: RawRequest, path: str) -> None:

@@ -25,6 +25,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    UnexpectedRedirectError,
     UnprocessableEntityError,
 )
 from ._ratelimit_headers import RateLimitSnapshot
@@ -45,11 +46,15 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 
 class InvalidJSONBody(ValueError):
-    """A 2xx body that is not JSON; carries a short excerpt."""
+    """A 2xx body that is not JSON (or nested past what the parser takes); with an excerpt."""
 
-    def __init__(self, excerpt: str) -> None:
-        super().__init__(f"gu1 answered with a body that is not JSON: {excerpt!r}")
+    def __init__(self, excerpt: str, reason: str = "is not JSON") -> None:
+        super().__init__(f"gu1 answered with a body that {reason}: {excerpt!r}")
         self.excerpt = excerpt
+        self.reason = reason
+
+
+_TOO_DEEP = "is nested too deeply to decode"
 
 
 def excerpt(body: bytes) -> str:
@@ -78,12 +83,17 @@ def decode_json(body: bytes) -> Any:
         value, end = _scan_once(text, 0)
     except (StopIteration, ValueError):  # (UnicodeDecodeError is a ValueError)
         pass
+    except RecursionError:
+        # json's C scanner recurses once per level: `[` x 100,000 exhausts the stack.
+        raise InvalidJSONBody(excerpt(body), _TOO_DEEP) from None
     else:
         if end == len(text) or not text[end:].strip(_JSON_WHITESPACE):
             return value
         raise InvalidJSONBody(excerpt(body))  # a value, then something that is not JSON
     try:
         return json.loads(body)
+    except RecursionError:
+        raise InvalidJSONBody(excerpt(body), _TOO_DEEP) from None
     except (ValueError, UnicodeDecodeError):
         if not body.strip():  # checked only now: stripping copies the whole body
             return None
@@ -98,8 +108,10 @@ def error_from_response(
     path: str,
     request_id: str | None,
     snapshot: RateLimitSnapshot,
+    location: str | None = None,
 ) -> APIStatusError:
-    """The exception for an error status, with code and message read from any body shape."""
+    """The exception for an error status (or a redirect), with code and message read from any
+    body shape; `location` is a redirect's Location header."""
     try:
         data: Any = decode_json(body)
     except InvalidJSONBody:
@@ -115,6 +127,8 @@ def error_from_response(
         "method": method,
         "path": path,
     }
+    if status < 400:
+        return _redirect_error(status, location, common)
     if status == 401:
         return _auth_error_class(code, message)(message, **common)
     if status == 403:
@@ -133,6 +147,20 @@ def error_from_response(
     if status >= 500:
         return ServerError(message, **common)
     return _BY_STATUS.get(status, APIStatusError)(message, **common)
+
+
+def _redirect_error(
+    status: int, location: str | None, common: dict[str, Any]
+) -> UnexpectedRedirectError:
+    # Location comes from the server: shown cut short, as repr (no control characters).
+    shown = location if location is None or len(location) <= _EXCERPT else location[:_EXCERPT]
+    where = f"a redirect to {shown!r}" if location is not None else "a redirect without Location"
+    message = (
+        f"gu1 answered {status}, {where}; the gu1 API does not redirect, so the SDK did not "
+        "follow it (nothing was sent there). Check base_url; Gu1Client(follow_redirects=True) "
+        "follows same-origin GET redirects only"
+    )
+    return UnexpectedRedirectError(message, location=shown, **common)
 
 
 def _read_error(data: Any) -> tuple[str | None, str | None, dict[str, Any]]:

@@ -26,6 +26,7 @@ import datetime as _dt
 import enum
 import json
 import re
+import reprlib
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ import attrs
 import cattrs
 from cattrs.errors import BaseValidationError
 
+from gu1_async._errors import ResponseShapeError
 from gu1_async._types import FilePart
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "form_fields",
     "parse_datetime",
     "query",
+    "shape_error",
     "structure",
     "to_camel",
     "to_snake",
@@ -188,7 +191,7 @@ def _model_hook_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
         if isinstance(data, cls):
             return data
         if not isinstance(data, Mapping):
-            raise TypeError(f"{cls.__name__} expects a JSON object, got {type(data).__name__}")
+            raise shape_error(f"a JSON object ({cls.__name__})", data)
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         used: set[str] = set()
@@ -214,8 +217,53 @@ converter.register_structure_hook_factory(_is_wire_model, _model_hook_factory)
 
 
 def structure(data: Any, cls: type[_T]) -> _T:
-    """Build `cls` (a model, or e.g. `list[Model]`) from decoded JSON."""
-    return converter.structure(data, cls)
+    """Build `cls` (a model, or e.g. `list[Model]`) from decoded JSON.
+
+    Raises:
+        ResponseShapeError: `data` (or an item of it) is not the shape `cls` is read from.
+    """
+    try:
+        return converter.structure(data, cls)
+    except BaseValidationError as exc:
+        # cattrs gathers the failures of a list's items into a group: the first one says it.
+        raise _first_shape_error(exc) from None
+
+
+def _first_shape_error(group: BaseException) -> BaseException:
+    for inner in getattr(group, "exceptions", ()):
+        found = inner if isinstance(inner, ResponseShapeError) else _first_shape_error(inner)
+        if isinstance(found, ResponseShapeError):
+            return found
+    return shape_error("the documented shape", None, detail=str(group))
+
+
+_excerpt = reprlib.Repr()
+_excerpt.maxlevel, _excerpt.maxstring, _excerpt.maxother = 3, 60, 60
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null or an empty body"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a JSON array"
+    if isinstance(value, Mapping):
+        return "a JSON object"
+    return type(value).__name__
+
+
+def shape_error(expected: str, got: Any, *, detail: str | None = None) -> ResponseShapeError:
+    """The error for a decoded body (or part of one) that is not the shape expected.
+
+    The resource method that called the decoder adds its operation, method and path.
+    """
+    message = detail or f"gu1 answered with {_kind(got)} where {expected} was expected"
+    return ResponseShapeError(message, expected=expected, body_excerpt=_excerpt.repr(got))
 
 
 def unwrap(body: Any, *keys: str) -> Any:
@@ -233,12 +281,21 @@ def unwrap(body: Any, *keys: str) -> Any:
 
 
 def unwrap_list(body: Any, key: str) -> list[Any]:
-    """The list under `key`, or the body itself if gu1 sent a bare list (else empty)."""
+    """The list under `key`, or the body itself if gu1 sent a bare list.
+
+    An object without the list, or an empty body, reads as no items.
+
+    Raises:
+        ResponseShapeError: the body is a string, a number or a boolean.
+    """
     if isinstance(body, list):
         return body
-    if isinstance(body, Mapping) and isinstance(body.get(key), list):
-        return list(body[key])
-    return []
+    if isinstance(body, Mapping):
+        inner = body.get(key)
+        return list(inner) if isinstance(inner, list) else []
+    if body is None:
+        return []
+    raise shape_error(f"a JSON object with a list under {key!r}", body)
 
 
 # --- request bodies --------------------------------------------------------------------

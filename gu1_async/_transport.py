@@ -15,13 +15,20 @@ from typing import Any, NamedTuple
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy, istr
+from yarl import URL
 
-from ._errors import APIConnectionError, APITimeoutError, ConfigurationError
+from ._errors import APIConnectionError, APITimeoutError, ConfigurationError, ResponseTooLargeError
 from ._types import JSON, FilePart, FormFields, Params, Timeout
 
-__all__ = ["AiohttpTransport", "RawRequest", "RawResponse"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "AiohttpTransport", "RawRequest", "RawResponse"]
 
 log = logging.getLogger("gu1_async")
+
+DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024
+"""The largest decoded response body read, in bytes (gu1's answers are kilobytes)."""
+
+_CONTENT_ENCODING = istr("Content-Encoding")
+_URL_CACHE_SIZE = 1024
 
 
 class RawRequest(NamedTuple):
@@ -80,6 +87,7 @@ class AiohttpTransport:
         max_connections: int = 100,
         timeout: Timeout = Timeout(),
         headers: Mapping[str, str] | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         """
         Args:
@@ -87,9 +95,21 @@ class AiohttpTransport:
             timeout: every request's timeout unless it passes its own.
             headers: sent with every request of this pool (e.g. Accept, User-Agent); a
                 request's own headers replace those of the same name.
+            max_response_size: the largest decoded body read, in bytes; a larger one
+                raises `ResponseTooLargeError` once that many bytes (plus one) arrived.
         """
         if max_connections < 1:
             raise ConfigurationError(f"max_connections must be >= 1, got {max_connections}")
+        if (
+            isinstance(max_response_size, bool)
+            or not isinstance(max_response_size, int)
+            or max_response_size < 1
+        ):
+            raise ConfigurationError(
+                f"max_response_size must be a positive number of bytes, got {max_response_size!r}"
+            )
+        self._max_response_size = max_response_size
+        self._urls: dict[str, URL] = {}
         self._max_connections = max_connections
         self._timeout = timeout
         self._headers = dict(headers or {})
@@ -119,6 +139,9 @@ class AiohttpTransport:
                 timeout=_client_timeout(self._timeout),
                 raise_for_status=False,
                 auto_decompress=True,
+                # gu1 authenticates by key, never by cookie: a server must not be able to
+                # grow the client's memory with cookies, nor have them sent back.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
@@ -130,6 +153,15 @@ class AiohttpTransport:
         anew for every request: ~0.6 µs each time for three headers.)
         """
         return CIMultiDictProxy(CIMultiDict(headers))
+
+    @staticmethod
+    def encoded_url(url: str) -> str:
+        """`url` in the encoded form `send` expects (IDNA host, escaped path), made once.
+
+        `send` takes URLs as already encoded, so the requester builds each one from this
+        base and a path it escaped itself.
+        """
+        return str(URL(url))
 
     @staticmethod
     def header_key(name: str) -> str:
@@ -151,7 +183,10 @@ class AiohttpTransport:
         if session is None:
             session = self._get_session()
         # Only what this request needs: aiohttp does work for every argument it is given.
-        kwargs: dict[str, Any] = {"headers": request.headers}
+        # Never a redirect: gu1 does not send them, and aiohttp would re-send a POST body
+        # (307) or the organization header to wherever Location points (the requester
+        # follows same-origin GETs itself when asked to).
+        kwargs: dict[str, Any] = {"headers": request.headers, "allow_redirects": False}
         if request.params:
             kwargs["params"] = _query(request.params)
         if request.files is not None:
@@ -161,8 +196,27 @@ class AiohttpTransport:
         if request.timeout is not None:
             kwargs["timeout"] = _client_timeout(request.timeout)
         try:
-            async with session.request(request.method, request.url, **kwargs) as response:
-                body = await response.read()
+            url = self._urls.get(request.url)
+            if url is None:
+                url = self._url(request.url)
+            limit = self._max_response_size
+            async with session.request(request.method, url, **kwargs) as response:
+                length = response.content_length
+                if length is not None and length > limit:
+                    self._check_declared(response, request, length)
+                # Read aiohttp's decoded stream piece by piece, counting: a gzip bomb or an
+                # endless chunked body stops at cap + 1 bytes held. (readany keeps aiohttp's
+                # bound on each inflation step, which read() lifts; and for a small body it
+                # costs what read() does: read() loops over readany too.)
+                content = response.content
+                pieces: list[bytes] = []
+                held = 0
+                while piece := await content.readany():
+                    held += len(piece)
+                    if held > limit:
+                        raise self._too_large(response, request)
+                    pieces.append(piece)
+                body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
                 # tuple.__new__ directly: a named tuple's own __new__ is one more Python call.
                 return _new_tuple(RawResponse, (response.status, response.headers, body))
         except aiohttp.ConnectionTimeoutError as exc:
@@ -202,6 +256,48 @@ class AiohttpTransport:
                 **_where(request),
             ) from None
 
+    def _url(self, url: str) -> URL:
+        """`url` as a yarl URL taken as already encoded, kept for the next request to it.
+
+        encoded=True: the URL goes out as the requester built it. Parsed the default way,
+        yarl decodes `%2e%2e` and resolves it (`/entities/%2e%2e/admin` reached the server
+        as `/admin`) and turns `%3B` back into `;`. (Kept because building one costs more
+        than aiohttp's own cached parse of a string; the dict is emptied when it fills.)
+        """
+        parsed = URL(url, encoded=True)
+        if len(self._urls) >= _URL_CACHE_SIZE:
+            self._urls.clear()
+        self._urls[url] = parsed
+        return parsed
+
+    def _check_declared(
+        self, response: aiohttp.ClientResponse, request: RawRequest, length: int
+    ) -> None:
+        """Refuse a Content-Length past the cap before reading any of it."""
+        # Compressed, the length says nothing about the decoded size (the stream decides);
+        # a HEAD's length describes a body that is not sent.
+        if _CONTENT_ENCODING not in response.headers and request.method != "HEAD":
+            raise self._too_large(response, request, declared=length)
+
+    def _too_large(
+        self, response: aiohttp.ClientResponse, request: RawRequest, declared: int | None = None
+    ) -> ResponseTooLargeError:
+        """The error for a body past the cap; `declared` is a Content-Length past it."""
+        # Not reused: the rest of the body is still on the wire.
+        response.close()
+        limit = self._max_response_size
+        said = f" (Content-Length: {declared:,})" if declared is not None else ""
+        return ResponseTooLargeError(
+            f"gu1 answered {response.status} with a body larger than the "
+            f"{_size(limit)} cap{said}; reading stopped there. If gu1 really sends "
+            f"bodies this large, raise it: Gu1Client(max_response_size=...)",
+            limit=limit,
+            size=declared,
+            status=response.status,
+            body_excerpt="",
+            **_where(request),
+        )
+
     async def aclose(self) -> None:
         """Close the pool; idempotent."""
         self._closed = True
@@ -218,6 +314,14 @@ class AiohttpTransport:
 def _where(request: RawRequest) -> dict[str, Any]:
     """Where a failed request was going, for its error (built only when one is raised)."""
     return {"method": request.method, "path": _path_of(request.url)}
+
+
+def _size(count: int) -> str:
+    """`33554432` -> `32 MiB`, for messages."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale and count % scale == 0:
+            return f"{count // scale} {unit}"
+    return f"{count:,} bytes"
 
 
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:

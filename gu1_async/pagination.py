@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from gu1_async._errors import ConfigurationError
+from gu1_async._errors import APIResponseError, ConfigurationError
 from gu1_async._serde import converter
 from gu1_async._types import Requester
 
@@ -140,13 +140,19 @@ class AsyncPaginator(abc.ABC, Generic[T]):
         while self._limit is None or seen < self._limit:
             wanted = self._page_size if self._limit is None else self._limit - seen
             params = {**self._params, **self._page_params(state, wanted)}
-            body = await self._requester.request(
-                "GET", self._path, params=params, operation=self._operation, **self._options
-            )
-            body = body if isinstance(body, Mapping) else {}
-            raw_items = body.get(self._items_key)
-            items = list(raw_items) if isinstance(raw_items, list) else []
-            page = self._make_page(state, body, [self._decode(i) for i in items])
+            try:
+                body = await self._requester.request(
+                    "GET", self._path, params=params, operation=self._operation, **self._options
+                )
+                body = body if isinstance(body, Mapping) else {}
+                raw_items = body.get(self._items_key)
+                items = list(raw_items) if isinstance(raw_items, list) else []
+                page = self._make_page(state, body, [self._decode(i) for i in items])
+            except APIResponseError as exc:
+                # Name the list endpoint, as every other resource method does.
+                if exc.operation is None:
+                    exc.operation, exc.method, exc.path = self._operation, "GET", self._path
+                raise
             if self._limit is not None and len(page.items) > self._limit - seen:
                 page = attrs.evolve(page, items=page.items[: self._limit - seen])
             seen += len(page.items)

@@ -160,7 +160,7 @@ def test_structure_builds_lists_of_models() -> None:
 
 
 def test_a_model_needs_an_object() -> None:
-    with pytest.raises(TypeError, match="Entity expects a JSON object"):
+    with pytest.raises(TypeError, match=r"a JSON array where a JSON object \(Entity\)"):
         Entity.from_api(["not", "an", "object"])  # type: ignore[arg-type]
 
 

@@ -14,15 +14,17 @@ reported under the name the caller used.
 
 from __future__ import annotations
 
-import re
+import functools
+import inspect
 import string
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 import attrs
 
-from gu1_async._errors import ConfigurationError
+from gu1_async._errors import APIResponseError, ConfigurationError
+from gu1_async._paths import has_dot_segment
 from gu1_async._types import FilePart, Requester
 from gu1_async.pagination import AsyncPaginator, OffsetPaginator, PageNumberPaginator, decoder
 
@@ -108,10 +110,46 @@ def endpoint(
     ENDPOINTS.append(entry)
 
     def decorate(fn: _F) -> _F:
+        if inspect.iscoroutinefunction(fn):
+            fn = _naming_errors(fn, entry)
         fn.__gu1_endpoint__ = entry  # type: ignore[attr-defined]
         return fn
 
     return decorate
+
+
+def _naming_errors(fn: _F, entry: Endpoint) -> _F:
+    """Wrap a resource method so that an answer it cannot read names the endpoint.
+
+    The decoders (models, `unwrap_list`, the requester's JSON check) raise APIResponseError
+    without knowing which SDK call they serve; here, where the call is known, the error
+    gets its operation, method and path. (Paginated methods are plain functions; their
+    paginator does the same for every page.)
+    """
+
+    @functools.wraps(fn)
+    async def call(self: Resource, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(self, *args, **kwargs)
+        except APIResponseError as exc:
+            if exc.operation is None:
+                exc.operation = entry.operation
+                exc.method = entry.method
+                exc.path = exc.path or _called_path(fn, entry, self, args, kwargs)
+            raise
+
+    return cast("_F", call)
+
+
+def _called_path(
+    fn: Callable[..., Any], entry: Endpoint, resource: Resource, args: Any, kwargs: Any
+) -> str:
+    """The path a call went to, rebuilt from its arguments (only when an error needs it)."""
+    try:
+        bound = inspect.signature(fn).bind(resource, *args, **kwargs).arguments
+        return resource._path(entry, bound)
+    except (TypeError, KeyError, ConfigurationError):
+        return entry.path
 
 
 def permissions_for(operation: str) -> frozenset[str]:
@@ -128,11 +166,8 @@ def get_endpoint(operation: str) -> Endpoint:
     return _REGISTRY[operation]
 
 
-_DOT_SEGMENT = re.compile(r"^\.{1,2}$")
-
-
 def path_segment(name: str, value: object) -> str:
-    """Validate one path parameter and URL-quote it.
+    """Validate one path parameter and URL-quote it (every reserved character escaped).
 
     Raises:
         ConfigurationError: empty, whitespace-only, `/`-containing or dot-segment values
@@ -143,8 +178,11 @@ def path_segment(name: str, value: object) -> str:
     text = str(value)
     if not text.strip():
         raise ConfigurationError(f"{name} must not be empty or whitespace")
-    if "/" in text or _DOT_SEGMENT.match(text):
-        raise ConfigurationError(f"{name} must not contain '/' or be '.'/'..', got {text!r}")
+    if "/" in text or has_dot_segment(text):
+        raise ConfigurationError(
+            f"{name} must not contain '/' or read as '.' or '..' (also once %-decoded, or "
+            f"cut at ';' or '\\'), got {text!r}"
+        )
     return quote(text, safe="")
 
 

@@ -248,7 +248,9 @@ class RateLimitReader:
                 # offset learnt from other responses can land here: not believed either.
                 reset_after = None
         # tuple.__new__ directly: a named tuple's own __new__ is one more Python call.
-        return _new_tuple(Observation, (status, limit, remaining, reset_after, retry_after))
+        return _new_tuple(
+            Observation, (status, limit, remaining, reset_after, retry_after, self._offset)
+        )
 
     def _read_slowly(
         self,

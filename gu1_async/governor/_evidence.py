@@ -39,6 +39,7 @@ class Evidence:
         "_lateness",
         "_longest",
         "_periods",
+        "_skew0",
         "_warned",
     )
 
@@ -52,6 +53,7 @@ class Evidence:
         self._blind: Blind | None = None
         self._described = False  # some response has described a window
         self._warned = False
+        self._skew0: float | None = None  # the first clock-skew estimate seen
 
     @property
     def cap(self) -> float:
@@ -66,7 +68,7 @@ class Evidence:
 
     def correct(self, obs: Observation, sent_at: float, now: float) -> Observation:
         """The observation the store should apply for a response to a request sent at `sent_at`."""
-        status, limit, remaining, reset_after, retry_after = obs
+        status, limit, remaining, reset_after, retry_after, skew = obs
         if limit is not None and remaining is not None and limit > 0:
             self._described = True
             if reset_after is None:
@@ -79,10 +81,17 @@ class Evidence:
                 if len(self._lateness) >= 8:
                     self._lateness.clear()  # limits keep changing: forget the old ones
                 lateness = self._lateness[limit] = self._learner(limit)
-            lateness.learn(status, remaining, reset_after, sent_at, now)
-            lead = lateness.lead()
-            if lead > 0.0:
-                reset_after = max(reset_after - lead, 0.0)
+            # Learn on the reset as announced under the first skew estimate: a later, better
+            # estimate moves every announced edge at once, and that is not the server's doing.
+            if self._skew0 is None:
+                self._skew0 = skew
+            shift = skew - self._skew0
+            lateness.learn(status, remaining, reset_after - shift, sent_at, now)
+            lead = lateness.lead() + shift
+            if lead > 0.0 and reset_after > 0.0:
+                # Never at or past 0: a reset already passed reads as a stale answer, and a
+                # 429 without a wait would fall back to blind backoff.
+                reset_after = max(reset_after - lead, min(reset_after, 0.001))
             if status == 429:
                 # The pause lasts until the window opens, as far as the evidence tells (or
                 # less, if the server asks for less: the window itself holds the rest).
@@ -90,7 +99,9 @@ class Evidence:
                     retry_after = reset_after
             elif reset_after == obs.reset_after:
                 return obs
-            return _new_tuple(Observation, (status, limit, remaining, reset_after, retry_after))
+            return _new_tuple(
+                Observation, (status, limit, remaining, reset_after, retry_after, skew)
+            )
         if retry_after is not None and retry_after > self._longest:
             self._warn("Retry-After", retry_after)
             retry_after = self._longest
@@ -119,6 +130,7 @@ class Evidence:
                 min(blind.remaining(), self._first_limit),
                 wait,
                 wait if status == 429 else None,
+                skew,
             ),
         )
 

@@ -102,12 +102,21 @@ class Lateness:
             return None  # its edges are not a plan's period apart
         return candidate
 
-    def bracket(self) -> tuple[float, float]:
-        """What is known of the lateness now: `lo <= late < hi` (hi may be inf)."""
-        lo, hi = self._cur_lo, self._cur_hi
+    def _history(self) -> tuple[float, float]:
+        lo, hi = 0.0, math.inf
         for b_lo, b_hi in self._brackets:
             lo = max(lo, b_lo)
             hi = min(hi, b_hi)
+        return lo, hi
+
+    def bracket(self) -> tuple[float, float]:
+        """What is known of the lateness now: `lo <= late < hi` (hi may be inf)."""
+        lo, hi = self._history()
+        lo, hi = max(lo, self._cur_lo), min(hi, self._cur_hi)
+        if lo >= hi:
+            # This window contradicts the older ones (the server's clock estimate moved,
+            # say): only its own evidence holds.
+            return self._cur_lo, self._cur_hi
         return lo, hi
 
     def lead(self) -> float:
@@ -182,7 +191,7 @@ class Lateness:
             return
         lo = self._cur_lo if lo is None else max(self._cur_lo, lo)
         hi = self._cur_hi
-        b_lo, b_hi = self.bracket()
+        b_lo, b_hi = self._history()
         if max(lo, b_lo) >= min(hi, b_hi):
             self._brackets.clear()  # contradicted: the server changed; start again
         else:

@@ -26,6 +26,12 @@ class Observation(NamedTuple):
     times, so the local clock's skew does not matter."""
     retry_after: float | None = None
     """`Retry-After` in seconds, if the server sent it."""
+    skew: float = 0.0
+    """The estimate of `local - server` clock seconds that `reset_after` was measured with.
+
+    It moves as better `Date` samples arrive (a cached `Date` makes the first ones look
+    late); the governor learns how late resets are net of it, so that a move of the
+    estimate is not read as a change of the server's."""
 
     @property
     def has_window(self) -> bool:

@@ -439,7 +439,9 @@ class RedisStore:
         limit, remaining, _reset = _window_of(observation)
         if limit is None or limit not in self._full_limits:
             # Not a window we can map onto the local share: keep only the status.
-            return Observation(observation.status, retry_after=observation.retry_after)
+            return Observation(
+                observation.status, retry_after=observation.retry_after, skew=observation.skew
+            )
         local_limit = self._local_limits[self._full_limits.index(limit)]
         return Observation(
             observation.status,

@@ -120,13 +120,6 @@ def test_429s_stay_bounded(outcome: Outcome) -> None:
         assert share <= 0.5, f"{share:.0%} of requests refused despite the rate-limit headers"
 
 
-def test_every_call_ends_within_the_grace(outcome: Outcome, request: pytest.FixtureRequest) -> None:
+def test_every_call_ends_within_the_grace(outcome: Outcome) -> None:
     """Every call under way at the end returns or raises within GRACE s (bounded waits)."""
-    if outcome.server == "nginx":
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="issue 12: after a burst of bare 429s the governor pauses 60 s",
-                strict=False,
-            )
-        )
     assert outcome.run.hung == 0, f"{outcome.run.hung} calls still waiting {GRACE:g} s after"

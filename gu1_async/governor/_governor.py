@@ -312,7 +312,7 @@ class Governor(RemoteDriver):
                 self._consecutive_429 = 0
             return None
         self._rate_limited += 1
-        if taken_at >= self._episode_at:
+        if taken_at > self._episode_at:
             # Sent after the last episode's first 429 came back: a new refusal, so the
             # backoff (used only when nothing else says how long) grows.
             self._consecutive_429 += 1

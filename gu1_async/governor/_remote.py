@@ -53,6 +53,7 @@ class RemoteDriver:
     _dirty: bool
     _background: set[asyncio.Task[None]]
     _now: Callable[[], float]
+    _cap: float
 
     def _grant(self, head: Waiter, priority: int, now: float) -> None:
         raise NotImplementedError
@@ -69,7 +70,7 @@ class RemoteDriver:
     async def _acquire_remote(self, priority: Priority, limit: float | None, now: float) -> Permit:
         ahead = sum(self._live[: priority + 1])
         wait = 0.0
-        if not ahead:
+        if not ahead and self._in_flight < self._cap:
             granted, wait = await self._store.atake(now, priority > 0, 0)
             if granted:
                 self._in_flight += 1
@@ -99,7 +100,10 @@ class RemoteDriver:
                 if found is None:
                     return  # only cancelled waiters were left; their handlers kick again
                 priority, head = found
-                granted, wait = await store.atake(self._now(), priority > 0, 0)
+                if self._in_flight >= self._cap:
+                    granted, wait = False, 0.0  # sounding out a blind server: wait for an answer
+                else:
+                    granted, wait = await store.atake(self._now(), priority > 0, 0)
                 if granted:
                     if head.future.done():  # cancelled during the round trip
                         await store.aend(self._now(), False, None)

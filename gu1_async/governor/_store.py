@@ -142,11 +142,19 @@ class GovernorStore(Protocol):
         ...
 
 
-def match(windows: Sequence[WindowState], limit: int, reset_after: float | None) -> int:
+def match(
+    windows: Sequence[WindowState],
+    limit: int,
+    reset_after: float | None,
+    now: float | None = None,
+) -> int:
     """Which window an observed `X-RateLimit-Limit` describes (the rule, for every store).
 
     1. The window whose limit equals it.
-    2. Else the observed window replaces the plan's best guess for it: among windows
+    2. Else, among windows long enough to reset in `reset_after`, one a header already
+       named and placed whose edge the observed reset falls on or within one period after:
+       the same window, its limit changed (a plan upgraded or downgraded mid-run).
+    3. Else the observed window replaces the plan's best guess for it: among windows
        long enough to reset in `reset_after` (all windows if none is, or no reset was
        given), prefer one whose limit no header has named yet, then the shortest period;
        without `reset_after`, the one whose limit is closest in ratio.
@@ -158,6 +166,17 @@ def match(windows: Sequence[WindowState], limit: int, reset_after: float | None)
     fits = [i for i in indices if reset_after is None or windows[i].period + EPSILON >= reset_after]
     if not fits:
         fits = [max(indices, key=lambda i: windows[i].period)]
+    if reset_after is not None and now is not None:
+        edge = now + reset_after
+        for i in fits:
+            w = windows[i]
+            tolerance = max(1.0, 0.01 * w.period)
+            if (
+                w.identified
+                and w.anchored
+                and -tolerance <= edge - w.reset_at <= w.period + tolerance
+            ):
+                return i
     unnamed = [i for i in fits if not windows[i].identified] or fits
     if reset_after is None:
         return min(unnamed, key=lambda i: abs(math.log(limit / windows[i].limit)))
@@ -240,7 +259,7 @@ class MemoryStore:
             if limit == first.limit and remaining is not None and first.identified:
                 described = 0  # the usual answer: the first window, named by a header before
             else:
-                described = self._described(observation)
+                described = self._described(observation, now)
         for i, w in enumerate(windows):
             if now >= w.reset_at:
                 roll(w, now)
@@ -258,14 +277,14 @@ class MemoryStore:
                 end_probe(w, answered=observation is not None)
 
     def record(self, now: float, observation: Observation) -> None:
-        described = self._described(observation)
+        described = self._described(observation, now)
         if described >= 0:
             w = self._windows[described]
             roll(w, now)
             assert observation.remaining is not None
             observe(w, now, observation.remaining, observation.reset_after)
 
-    def _described(self, observation: Observation | None) -> int:
+    def _described(self, observation: Observation | None, now: float) -> int:
         """The index of the window the observation describes (renaming it if needed), or -1."""
         if observation is None or observation.limit is None or observation.remaining is None:
             return -1
@@ -274,7 +293,7 @@ class MemoryStore:
             return -1
         windows = self._windows
         # Rule 1 of `match` for the first window, without the call: the usual case.
-        i = 0 if windows[0].limit == limit else match(windows, limit, observation.reset_after)
+        i = 0 if windows[0].limit == limit else match(windows, limit, observation.reset_after, now)
         w = windows[i]
         if w.limit != limit:
             # The plan guessed this window wrong: start over from the server's figures.

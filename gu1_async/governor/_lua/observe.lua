@@ -58,6 +58,16 @@ local function match(limit, reset_after)
     end
     fits = {longest}
   end
+  if reset_after ~= nil then
+    -- A named, placed window whose edge the observed reset falls on (or within a period
+    -- after): the same window with a new limit.
+    local edge = now + reset_after
+    for _, i in ipairs(fits) do
+      local w = W[i]
+      local tol = math.max(1.0, 0.01 * w.T)
+      if w.id and w.an and edge - w.rs >= -tol and edge - w.rs <= w.T + tol then return i end
+    end
+  end
   local unnamed = {}
   for _, i in ipairs(fits) do
     if not W[i].id then unnamed[#unnamed + 1] = i end

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from .._clock import Clock, LoopClock, Timer
 from .._errors import ConfigurationError, QuotaExhaustedError
 from .._types import Priority
+from ._episodes import Episodes
 from ._evidence import Evidence
 from ._observation import Observation
 from ._permit import Permit, Slot
@@ -30,9 +31,6 @@ __all__ = ["DEFAULT_PLAN", "Governor"]
 
 DEFAULT_PLAN = Plan.FREE
 """The plan assumed when none is given: the smallest, so an unknown key starts safe."""
-
-_BACKOFF_FIRST = 1.0
-_BACKOFF_MAX = 60.0
 
 
 class Governor(RemoteDriver):
@@ -86,12 +84,8 @@ class Governor(RemoteDriver):
         self._total_wait = 0.0
         self._longest_wait = 0.0
         self._pauses = 0
-        self._rate_limited = 0
-        self._consecutive_429 = 0
-        # A 429 episode: refusals of requests granted before its first 429 came back are
-        # that one event (concurrent answers to one burst), not consecutive failures.
-        self._episode_at = -math.inf
         self._evidence = Evidence(self._plan)
+        self._episodes = Episodes(self._evidence.longest)
         self._cap = math.inf  # requests in flight allowed (finite only for a blind server)
         # A remote store is driven by one pump task (its coroutines may suspend).
         self._pump: asyncio.Task[None] | None = None
@@ -249,7 +243,7 @@ class Governor(RemoteDriver):
             total_wait=self._total_wait,
             max_wait=self._longest_wait,
             pauses=self._pauses,
-            rate_limited=self._rate_limited,
+            rate_limited=self._episodes.rate_limited,
             paused_for=self._store.paused_for(now),
         )
 
@@ -294,7 +288,7 @@ class Governor(RemoteDriver):
         self._store.end(now, sent, observation)
         if observation is not None:
             if observation.status < 400:
-                self._consecutive_429 = 0  # (what _pause_due does for a success, inlined)
+                self._episodes.consecutive = 0  # (what pause_due does for a success, inlined)
             else:
                 self._after_observation(now, observation, taken_at)
         if self._waiting:
@@ -306,32 +300,7 @@ class Governor(RemoteDriver):
             self._pauses += 1
 
     def _pause_due(self, observation: Observation, taken_at: float, now: float) -> float | None:
-        """Count a 429 and say how long everyone should pause (None: not a 429)."""
-        if observation.status != 429:
-            if observation.status < 400:
-                self._consecutive_429 = 0
-            return None
-        self._rate_limited += 1
-        if taken_at > self._episode_at:
-            # Sent after the last episode's first 429 came back: a new refusal, so the
-            # backoff (used only when nothing else says how long) grows.
-            self._consecutive_429 += 1
-            self._episode_at = now
-        return self._pause_length(observation)
-
-    def _pause_length(self, observation: Observation) -> float:
-        """Retry-After, else the window's Reset, else doubling backoff from 1 s to 60 s.
-
-        Never longer than the longest period the plan describes.
-        """
-        if observation.retry_after is not None and observation.retry_after > 0:
-            seconds = observation.retry_after
-        elif observation.reset_after is not None and observation.reset_after > 0:
-            seconds = observation.reset_after
-        else:
-            seconds = _BACKOFF_FIRST * 2.0 ** (max(self._consecutive_429, 1) - 1)
-            seconds = min(_BACKOFF_MAX, seconds)
-        return min(seconds, self._evidence.longest)
+        return self._episodes.pause_due(observation, taken_at, now)
 
     def _dispatch(self) -> None:
         """Grant permits to head waiters while the store allows; else arm the one timer."""

@@ -249,7 +249,7 @@ class RateLimitReader:
                 reset_after = None
         # tuple.__new__ directly: a named tuple's own __new__ is one more Python call.
         return _new_tuple(
-            Observation, (status, limit, remaining, reset_after, retry_after, self._offset)
+            Observation, (status, limit, remaining, reset_after, retry_after, self._offset, window)
         )
 
     def _read_slowly(

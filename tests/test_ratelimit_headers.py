@@ -426,6 +426,7 @@ def test_reader_reads_ietf_fields_and_exposes_the_window() -> None:
     headers["Date"] = NEW_YEAR_DATE
     observation = reader.read(headers.get, 200, NEW_YEAR.timestamp())
     assert observation[:5] == (200, 100, 50, 30.0, None)
+    assert observation.window == 60.0  # the governor takes the period as known
     assert reader.last().window == 60.0
     headers["RateLimit"] = '"default";r=49;t=30'
     assert reader.read(headers.get, 200, NEW_YEAR.timestamp() + 0.25).remaining == 49

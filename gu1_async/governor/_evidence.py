@@ -68,7 +68,7 @@ class Evidence:
 
     def correct(self, obs: Observation, sent_at: float, now: float) -> Observation:
         """The observation the store should apply for a response to a request sent at `sent_at`."""
-        status, limit, remaining, reset_after, retry_after, skew = obs
+        status, limit, remaining, reset_after, retry_after, skew, window = obs
         if limit is not None and remaining is not None and limit > 0:
             self._described = True
             if reset_after is None:
@@ -80,7 +80,7 @@ class Evidence:
             if lateness is None:
                 if len(self._lateness) >= 8:
                     self._lateness.clear()  # limits keep changing: forget the old ones
-                lateness = self._lateness[limit] = self._learner(limit)
+                lateness = self._lateness[limit] = self._learner(limit, window)
             # Learn on the reset as announced under the first skew estimate: a later, better
             # estimate moves every announced edge at once, and that is not the server's doing.
             if self._skew0 is None:
@@ -100,7 +100,7 @@ class Evidence:
             elif reset_after == obs.reset_after:
                 return obs
             return _new_tuple(
-                Observation, (status, limit, remaining, reset_after, retry_after, skew)
+                Observation, (status, limit, remaining, reset_after, retry_after, skew, window)
             )
         if retry_after is not None and retry_after > self._longest:
             self._warn("Retry-After", retry_after)
@@ -131,11 +131,12 @@ class Evidence:
                 wait,
                 wait if status == 429 else None,
                 skew,
+                None,
             ),
         )
 
-    def _learner(self, limit: int) -> Lateness:
-        period = self._periods.get(limit)
+    def _learner(self, limit: int, window: float | None) -> Lateness:
+        period = window if window is not None and window > 0 else self._periods.get(limit)
         if period is not None:
             return Lateness(limit, period, exact=True)
         # The plan's window this one most looks like (closest limit): its period is the

@@ -32,6 +32,9 @@ class Observation(NamedTuple):
     It moves as better `Date` samples arrive (a cached `Date` makes the first ones look
     late); the governor learns how late resets are net of it, so that a move of the
     estimate is not read as a change of the server's."""
+    window: float | None = None
+    """The window's period in seconds, when the server says it (an IETF
+    `RateLimit-Policy` `w=`): then the period is known, not learned."""
 
     @property
     def has_window(self) -> bool:

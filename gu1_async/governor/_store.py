@@ -254,7 +254,7 @@ class MemoryStore:
         if observation is None:
             described = -1
         else:
-            _, limit, remaining, reset_after, _, _ = observation
+            _, limit, remaining, reset_after, _, _, _ = observation
             first = windows[0]
             if limit == first.limit and remaining is not None and first.identified:
                 described = 0  # the usual answer: the first window, named by a header before

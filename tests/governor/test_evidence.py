@@ -104,3 +104,13 @@ async def test_a_better_date_estimate_is_not_read_as_the_server_changing() -> No
     answer(gov, Observation(200, 40, 38, 2.4, skew=0.3))
     after = gov.stats().windows[0].reset_in
     assert after == pytest.approx(before - 0.1, abs=1e-3)
+
+
+async def test_a_window_the_server_names_is_a_known_period() -> None:
+    # An IETF policy says the window is 2 s: its lateness is learned for free, no early
+    # try is risked, even though the limit (40) is none of the plan's.
+    clock = FakeClock(start=0.0)
+    gov = Governor(Plan.FREE, clock=clock)
+    answer(gov, Observation(200, 40, 39, 2.8, window=2.0))
+    hour, _day = gov.stats().windows
+    assert hour.reset_in == pytest.approx(2.0, abs=1e-3)

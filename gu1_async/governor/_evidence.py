@@ -41,6 +41,7 @@ class Evidence:
         "_periods",
         "_skew0",
         "_warned",
+        "cap",
     )
 
     def __init__(self, plan: Plan) -> None:
@@ -53,13 +54,9 @@ class Evidence:
         self._blind: Blind | None = None
         self._described = False  # some response has described a window
         self._warned = False
+        # Requests in flight allowed now: finite only while a blind server is sounded out.
+        self.cap = math.inf
         self._skew0: float | None = None  # the first clock-skew estimate seen
-
-    @property
-    def cap(self) -> float:
-        """Requests in flight allowed now (finite only while a blind server is sounded out)."""
-        blind = self._blind
-        return blind.cap if blind is not None and not self._described else math.inf
 
     @property
     def longest(self) -> float:
@@ -70,7 +67,9 @@ class Evidence:
         """The observation the store should apply for a response to a request sent at `sent_at`."""
         status, limit, remaining, reset_after, retry_after, skew, window = obs
         if limit is not None and remaining is not None and limit > 0:
-            self._described = True
+            if not self._described:
+                self._described = True
+                self.cap = math.inf
             if reset_after is None:
                 return obs
             if reset_after > self._longest:
@@ -115,6 +114,7 @@ class Evidence:
         if blind is None:
             blind = self._blind = Blind(self._longest)
         blind.learn(status != 429, sent_at, now)
+        self.cap = blind.cap
         if blind.limit is None and blind.learning:
             return obs  # still sounding out: the plan's own windows count
         wait = blind.reset_after(now)

@@ -121,6 +121,8 @@ class Lateness:
 
     def lead(self) -> float:
         """Seconds to open the current window before its announced edge."""
+        if self._exact:
+            return self._cur_lo  # this window's own free evidence (see `learn`)
         lo, hi = self.bracket()
         if self._period is not None:
             return lo  # known period: free evidence only
@@ -140,6 +142,18 @@ class Lateness:
     ) -> None:
         """One response that described this window: `reset_after` as announced."""
         edge = now + reset_after
+        if self._exact:
+            # The plan's own window (every gu1 response): only the free evidence, about the
+            # window it came from, in a few comparisons (this runs for every response).
+            period = self._candidate
+            if edge > self._edge + period / 2:
+                self._edge, self._cur_lo = edge, 0.0  # a new window
+            elif edge < self._edge - period / 2:
+                return  # an answer about a window that has already ended
+            bound = reset_after - period
+            if bound > self._cur_lo:
+                self._cur_lo = bound if bound < MAX_LATE else MAX_LATE
+            return
         if reset_after > self._longest:
             self._longest = reset_after
         admitted = status < 400
@@ -157,10 +171,10 @@ class Lateness:
         elif edge < self._edge:
             self._edge = edge  # each estimate is late by its own latency: keep the earliest
         edge = self._edge
-        period = self._period
-        if period is not None:
+        known = self._period
+        if known is not None:
             # late >= E - r - P: the window opened no later than this answer arrived.
-            bound = edge - now - period
+            bound = edge - now - known
             if bound > self._cur_lo:
                 self._cur_lo = min(bound, MAX_LATE)
             return

@@ -299,8 +299,13 @@ class RateLimitReader:
         self._offset = self.server_clock.offset or 0.0
         date = snapshot.date
         reset = snapshot.reset
-        # Without `Date`, a relative Reset is anchored on the arrival time: not reusable.
-        if date is not None and (limit_raw is not None or reset_raw is not None):
+        # A relative Reset (delta seconds) counts from each answer's own arrival: the same
+        # string means another moment every time, so only an absolute one is memoized.
+        if (
+            date is not None
+            and (limit_raw is not None or reset_raw is not None)
+            and not _is_delta(reset_raw)
+        ):
             self._limit, self._reset, self._date = limit_raw, reset_raw, date_raw
             reset_ts = reset.timestamp() if reset is not None else 0.0
             self._parsed = (snapshot.limit, reset, reset_ts, date)
@@ -345,3 +350,13 @@ def _snapshot(values: _Values) -> RateLimitSnapshot:
     return RateLimitSnapshot(
         limit, remaining, reset, retry_after, date, _fromtimestamp(received_wall, _UTC), window
     )
+
+
+def _is_delta(raw: str | None) -> bool:
+    """Whether a Reset value is delta seconds (a number below epoch seconds' range)."""
+    if raw is None:
+        return False
+    try:
+        return float(raw) < 1e9
+    except ValueError:
+        return False

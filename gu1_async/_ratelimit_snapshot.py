@@ -181,7 +181,7 @@ def parse(
         return RateLimitSnapshot(
             limit=limit_n,
             remaining=remaining_n,
-            reset=reset_time(reset, anchor, max_reset, refused, reset_header),
+            reset=reset_time(reset, anchor, max_reset, refused, reset_header, received_at),
             retry_after=retry_after_seconds(retry_after, anchor, max_reset, refused),
             date=server_date,
             received_at=received_at,

@@ -89,6 +89,7 @@ def reset_time(
     max_reset: float,
     refused: Refusals,
     header: str = "X-RateLimit-Reset",
+    delta_anchor: dt.datetime | None = None,
 ) -> dt.datetime | None:
     """When the window resets: ISO 8601, epoch seconds or ms (floats too), or delta seconds.
 
@@ -98,6 +99,10 @@ def reset_time(
         max_reset: seconds from `anchor` beyond which a reset is not believed.
         refused: collects `(header, raw)` when the reset is refused for being too far.
         header: the header's name, for `refused`.
+        delta_anchor: what delta seconds count from, if not `anchor`: the arrival time. A
+            delta is counted from the moment the server answered, which a `Date` truncated
+            to the second (or cached) puts up to a second or two too early; the arrival is
+            late by the latency only, so the reset comes out late, never early.
     """
     if not raw:
         return None
@@ -115,7 +120,7 @@ def reset_time(
         if number > max_reset:
             refused.append((header, raw))
             return None
-        return anchor + dt.timedelta(seconds=number)
+        return (delta_anchor or anchor) + dt.timedelta(seconds=number)
     return _believed(when, anchor, max_reset, header, raw, refused) if when else None
 
 

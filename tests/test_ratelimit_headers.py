@@ -510,3 +510,16 @@ def test_reader_never_raises_and_stays_within_bounds(
         for seconds in (observation.reset_after, observation.retry_after):
             assert seconds is None or (math.isfinite(seconds) and 0 <= seconds <= max_reset)
         _assert_bounded(reader.last(), max_reset)
+
+
+def test_a_delta_reset_counts_from_the_answer_not_from_a_truncated_date() -> None:
+    # Two answers in one `Date` second: the first, just after the second ticked, teaches
+    # the clock an offset of 0.05 s; the second left the server 0.9 s into that second.
+    # Its "reset in 2 s" counted from `Date` would end 0.85 s early (a 429 for sure);
+    # counted from the answer's arrival it is late by the latency only.
+    reader = RateLimitReader(ServerClock())
+    headers = {"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "9", "Date": NEW_YEAR_DATE}
+    reader.read({**headers, "X-RateLimit-Reset": "2"}.get, 200, NEW_YEAR.timestamp() + 0.05)
+    late = reader.read({**headers, "X-RateLimit-Reset": "2"}.get, 200, NEW_YEAR.timestamp() + 0.9)
+    assert late.reset_after is not None
+    assert late.reset_after >= 2.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -20,12 +20,9 @@ from ._common import (
     require,
     require_all,
     require_str,
-    state_of,
 )
 from ._jobs import Job, RowOutcome
-
-if TYPE_CHECKING:
-    from ._state import FakeState
+from ._state import FakeState, state_of
 
 __all__ = ["add_bulk_routes", "entity_row_processor"]
 

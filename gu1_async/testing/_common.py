@@ -7,18 +7,14 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from aiohttp import web
 
 from ._keys import FakeKey
 
-if TYPE_CHECKING:
-    from ._state import FakeState
-
 __all__ = [
     "KEY",
-    "STATE",
     "ApiError",
     "bad_request",
     "error_response",
@@ -31,10 +27,8 @@ __all__ = [
     "read_json",
     "require",
     "require_str",
-    "state_of",
 ]
 
-STATE: web.AppKey[FakeState] = web.AppKey("gu1_fake_state")
 KEY: web.RequestKey[FakeKey] = web.RequestKey("gu1_fake_key", FakeKey)
 
 
@@ -65,11 +59,6 @@ def bad_request(message: str, code: str = "VALIDATION_ERROR") -> NoReturn:
 def not_found(what: str) -> NoReturn:
     """Raise a 404; gu1 says the same for unknown ids and another organization's ids."""
     raise ApiError(404, "NOT_FOUND", f"{what} not found")
-
-
-def state_of(request: web.Request) -> FakeState:
-    """The server's in-memory state."""
-    return request.app[STATE]
 
 
 def require(request: web.Request, *any_of: str) -> FakeKey:

@@ -14,8 +14,8 @@ from ._common import (
     require,
     require_all,
     require_str,
-    state_of,
 )
+from ._state import state_of
 from ._store import ENTITY_TYPES
 
 __all__ = ["add_entity_routes"]

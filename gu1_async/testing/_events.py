@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -17,12 +17,9 @@ from ._common import (
     read_json,
     require,
     require_str,
-    state_of,
 )
 from ._jobs import RowOutcome
-
-if TYPE_CHECKING:
-    from ._state import FakeState
+from ._state import FakeState, state_of
 
 __all__ = ["add_event_routes", "record_event"]
 

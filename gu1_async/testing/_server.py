@@ -27,7 +27,11 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from ._common import KEY, STATE, ApiError, json_response
+from ._common import (
+    KEY,
+    ApiError,
+    json_response,
+)
 from ._common import error_response as _error
 from ._gate import RateLimitGate
 from ._keys import (
@@ -41,7 +45,7 @@ from ._keys import (
 from ._ratelimit import RateDecision
 from ._routes import add_area_routes
 from ._stamp import HeaderStyle
-from ._state import FakeState
+from ._state import STATE, FakeState
 from ._stats import FakeServerStats, KeyCounters
 from ._store import EntityStore
 from ._webhooks import WebhookDelivery

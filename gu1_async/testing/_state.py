@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aiohttp import web
+
 from ._jobs import JobStore
-from ._kyc import KycStore
+from ._kyc_store import KycStore
 from ._store import EntityStore
-from ._transactions import TransactionStore
+from ._transaction_store import TransactionStore
 from ._webhooks import WebhookHub
 
-__all__ = ["FakeState"]
+__all__ = ["STATE", "FakeState", "state_of"]
 
 
 class FakeState:
@@ -68,3 +70,11 @@ class FakeState:
             self.emit("entity.status_changed", payload, org)
         if rest:
             self.emit("entity.updated", {"entity": dict(entity), "changes": rest}, org)
+
+
+STATE: web.AppKey[FakeState] = web.AppKey("gu1_fake_state")
+
+
+def state_of(request: web.Request) -> FakeState:
+    """The server's in-memory state."""
+    return request.app[STATE]

@@ -1,4 +1,4 @@
-"""KYC validations (gu1-api.md §2.6, §4) with deterministic sandbox outcomes on scaled time."""
+"""KYC routes (gu1-api.md §2.6, §4): the HTTP side of `_kyc_store.KycStore`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transactions (gu1-api.md §2.3): create, get, get by external id, JSON batch with a job."""
+"""Transaction routes (gu1-api.md §2.3): create, get, by external id, JSON batch with a job."""
 
 from __future__ import annotations
 

@@ -51,11 +51,18 @@ class Blind:
         "limit",
     )
 
-    def __init__(self, longest: float) -> None:
-        self._longest = longest  # no period is believed longer than this
-        self.limit: int | None = None  # requests per window, once a window was seen spent
+    def __init__(self, longest: float, limit: int | None = None) -> None:
+        """
+        Args:
+            longest: no period is believed longer than this.
+            limit: the window's limit when the server says it (Limit and Remaining, but
+                no Reset): then only the period is measured, and there is no slow start.
+        """
+        self._longest = longest
+        self.limit = limit  # requests per window, once a window was seen spent
         self.admitted = 0  # in the current window
-        self.cap = 1.0  # slow start: requests in flight allowed until the first refusal
+        # Slow start: requests in flight allowed until the first refusal.
+        self.cap = 1.0 if limit is None else math.inf
         self._first_sent = -math.inf  # the current window's first admission
         self._first_recv = -math.inf
         self._exhausted_at: float | None = None
@@ -97,6 +104,16 @@ class Blind:
             self._misses += 1  # a try sent after the window was seen spent, refused
         if gap > self._cur_lo:
             self._cur_lo = gap
+
+    def period(self) -> float | None:
+        """The period as far as measured (the bracket's safe end), or None before that."""
+        _lo, hi = self.bracket()
+        return hi if hi < math.inf else None
+
+    def spent(self, now: float) -> None:
+        """The server said the window is spent (Remaining 0): the next admission opens one."""
+        if self._exhausted_at is None:
+            self._exhausted_at = now
 
     def reset_after(self, now: float) -> float:
         """Seconds from `now` until the next try should go."""

@@ -40,6 +40,7 @@ class Evidence:
         "_longest",
         "_periods",
         "_skew0",
+        "_unreset",
         "_warned",
         "cap",
     )
@@ -52,6 +53,7 @@ class Evidence:
         # One learner per window the server describes (by its limit; a few at most).
         self._lateness: dict[int, Lateness] = {}
         self._blind: Blind | None = None
+        self._unreset: Blind | None = None  # a server that sends Limit/Remaining, no Reset
         self._described = False  # some response has described a window
         self._warned = False
         # Requests in flight allowed now: finite only while a blind server is sounded out.
@@ -71,7 +73,7 @@ class Evidence:
                 self._described = True
                 self.cap = math.inf
             if reset_after is None:
-                return obs
+                return self._without_reset(obs, sent_at, now)
             if reset_after > self._longest:
                 self._warn("X-RateLimit-Reset", reset_after)
                 reset_after = self._longest
@@ -87,6 +89,8 @@ class Evidence:
             shift = skew - self._skew0
             lateness.learn(status, remaining, reset_after - shift, sent_at, now)
             lead = lateness.lead() + shift
+            if window is None:
+                window = lateness.period()
             if lead > 0.0 and reset_after > 0.0:
                 # Never at or past 0: a reset already passed reads as a stale answer, and a
                 # 429 without a wait would fall back to blind backoff.
@@ -96,7 +100,7 @@ class Evidence:
                 # less, if the server asks for less: the window itself holds the rest).
                 if retry_after is None or retry_after > reset_after:
                     retry_after = reset_after
-            elif reset_after == obs.reset_after:
+            elif reset_after == obs.reset_after and window == obs.window:
                 return obs
             return _new_tuple(
                 Observation, (status, limit, remaining, reset_after, retry_after, skew, window)
@@ -131,9 +135,31 @@ class Evidence:
                 wait,
                 wait if status == 429 else None,
                 skew,
-                None,
+                blind.period(),
             ),
         )
+
+    def _without_reset(self, obs: Observation, sent_at: float, now: float) -> Observation:
+        """Limit and Remaining but no Reset: the period measured as for a blind server.
+
+        Otherwise the window would be believed to last the plan's period (an hour, for a
+        server whose window is two seconds) once Remaining reached 0.
+        """
+        status, limit, remaining = obs[0], obs[1], obs[2]
+        assert limit is not None and remaining is not None
+        blind = self._unreset
+        if blind is None or blind.limit != limit:
+            blind = self._unreset = Blind(self._longest, limit)
+        blind.learn(status != 429, sent_at, now)
+        if status == 429 or remaining == 0:
+            blind.spent(now)
+            wait = blind.reset_after(now)
+            return obs._replace(
+                reset_after=wait,
+                retry_after=wait if status == 429 else None,
+                window=obs.window or blind.period(),
+            )
+        return obs
 
     def _learner(self, limit: int, window: float | None) -> Lateness:
         period = window if window is not None and window > 0 else self._periods.get(limit)

@@ -102,6 +102,13 @@ class Lateness:
             return None  # its edges are not a plan's period apart
         return candidate
 
+    def period(self) -> float | None:
+        """The window's period: the plan's when known, else the spacing of its edges."""
+        known = self._period
+        if known is not None:
+            return known
+        return self._span if self._span < math.inf else None
+
     def _history(self) -> tuple[float, float]:
         lo, hi = 0.0, math.inf
         for b_lo, b_hi in self._brackets:

@@ -254,9 +254,14 @@ class MemoryStore:
         if observation is None:
             described = -1
         else:
-            _, limit, remaining, reset_after, _, _, _ = observation
+            _, limit, remaining, reset_after, _, _, period = observation
             first = windows[0]
-            if limit == first.limit and remaining is not None and first.identified:
+            if (
+                limit == first.limit
+                and remaining is not None
+                and first.identified
+                and (period is None or period >= first.period)
+            ):
                 described = 0  # the usual answer: the first window, named by a header before
             else:
                 described = self._described(observation, now)
@@ -295,6 +300,14 @@ class MemoryStore:
         # Rule 1 of `match` for the first window, without the call: the usual case.
         i = 0 if windows[0].limit == limit else match(windows, limit, observation.reset_after, now)
         w = windows[i]
+        period = observation.window
+        if period is not None and 0 < period < w.period:
+            # The server's own period (named by it, or measured): the window rolls by it, and
+            # no edge believed from the old one lies further off than one such period. Only
+            # ever shorter: no window is believed longer than the plan describes.
+            w.period = period
+            if w.reset_at > now + period:
+                w.reset_at = now + period
         if w.limit != limit:
             # The plan guessed this window wrong: start over from the server's figures.
             w.set_limit(limit)

@@ -164,7 +164,7 @@ def observe(w: WindowState, now: float, remaining: int, reset_after: float | Non
     half = w.period / 2
     drift = observed_reset - reset_at
     same = -half < drift < half  # (abs(drift) < half, exactly, without the call)
-    if w.confirmed:
+    if w.confirmed and w.anchored:
         if same:
             # The usual answer. Remaining only falls within a window and answers may arrive
             # out of order, so the lowest value is the newest. Each estimate of the edge is
@@ -180,7 +180,8 @@ def observe(w: WindowState, now: float, remaining: int, reset_after: float | Non
         else:
             return False  # an answer from a window that has already ended
         return True
-    # First word on this window: adopt the server's edge; within what we took for the
+    # First word on this window's edge (a count without a Reset confirms a window, but only a
+    # Reset places it): adopt the server's edge; within what we took for the
     # same window, keep the lower count (answers may arrive out of order).
     if not same or remaining < w.left:
         w.left = remaining

@@ -341,6 +341,7 @@ class RedisStore:
             _number(limit),
             _number(remaining),
             _number(reset),
+            _number(None if obs is None else obs.window),
         )
         reply = await self._run("end", now, args)
         if reply is None and obs is not None:
@@ -348,7 +349,9 @@ class RedisStore:
 
     async def arecord(self, now: float, observation: Observation) -> None:
         limit, remaining, reset = _window_of(observation)
-        args = self._args(now, _number(limit), _number(remaining), _number(reset))
+        args = self._args(
+            now, _number(limit), _number(remaining), _number(reset), _number(observation.window)
+        )
         reply = await self._run("record", now, args)
         if reply is None:
             local = self._localize(observation)

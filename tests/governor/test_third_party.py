@@ -33,6 +33,14 @@ async def test_fixed_window_with_headers_reaches_the_quota(late: float) -> None:
     assert gap <= 3.0
 
 
+async def test_limit_and_remaining_without_reset_is_measured() -> None:
+    # The count is said but not the edge: the period is measured (else the plan's hour).
+    share, share_429, gap = await run(FirstHitWindow(40, 2.0, reset=False))
+    assert share >= 0.85
+    assert share_429 <= 0.05
+    assert gap <= 3.0
+
+
 async def test_bare_429_fixed_window_is_measured() -> None:
     share, share_429, gap = await run(FirstHitWindow(40, 2.0, headers=False))
     assert share >= 0.85

@@ -20,8 +20,17 @@ from gu1_async.governor import Governor, Observation
 
 
 class FirstHitWindow:
-    def __init__(self, limit: int, period: float, *, late: float = 0.0, headers: bool = True):
+    def __init__(
+        self,
+        limit: int,
+        period: float,
+        *,
+        late: float = 0.0,
+        headers: bool = True,
+        reset: bool = True,
+    ):
         self.limit, self.period, self.late, self.headers = limit, period, late, headers
+        self.reset = reset  # False: Limit and Remaining only
         self.expiry = -1.0
         self.count = 0
         self.admitted: list[float] = []
@@ -40,7 +49,7 @@ class FirstHitWindow:
     def _answer(self, status: int, now: float) -> Observation:
         if not self.headers:
             return Observation(status)
-        reset_after = self.expiry + self.late - now
+        reset_after = self.expiry + self.late - now if self.reset else None
         return Observation(status, self.limit, self.limit - self.count, reset_after)
 
     def ideal(self, duration: float) -> float:

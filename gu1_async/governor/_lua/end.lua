@@ -1,10 +1,11 @@
 -- end: a permit ended (MemoryStore.end). args[A] sent, args[A+1] answered ('1'/'0'), then
--- the observed limit, remaining and reset_after ('' when absent).
+-- the observed limit, remaining, reset_after and window period ('' when absent).
 local sent = args[A] == '1'
 local answered = args[A + 1] == '1'
 local limit = tonumber(args[A + 2])
 local remaining = tonumber(args[A + 3])
 local reset_after = tonumber(args[A + 4])
+local period = tonumber(args[A + 5])
 -- A token whose lease was released (or whose state was lost) is not returned twice.
 if mine and mine.n > 0 then
   mine.n = mine.n - 1
@@ -20,7 +21,7 @@ if not sent then
   end
 else
   dirty = true
-  local d = described(limit, remaining, reset_after)
+  local d = described(limit, remaining, reset_after, period)
   for i, w in ipairs(W) do
     roll(w)
     -- The sliding count only matters until a header places the window's edges.

@@ -14,7 +14,9 @@ local function observe(w, remaining, reset_after)
   -- A microsecond late (RESET_MARGIN): rounding must never refill before the server does.
   local observed = now + reset_after + 1e-6
   local same = math.abs(observed - w.rs) < w.T / 2
-  if not w.cf then
+  if not (w.cf and w.an) then
+    -- First word on this window's edge (a count without a Reset confirms it, but only a
+    -- Reset places it): adopt the server's edge.
     if same then w.left = math.min(w.left, remaining) else w.left = remaining end
     w.rs = observed
     w.cf = true
@@ -87,10 +89,15 @@ local function match(limit, reset_after)
 end
 
 -- MemoryStore._described(): the index of the window an observation names (0: none).
-local function described(limit, remaining, reset_after)
+local function described(limit, remaining, reset_after, period)
   if limit == nil or remaining == nil or limit <= 0 then return 0 end
   local i = match(limit, reset_after)
   local w = W[i]
+  -- The server's own period (named by it, or measured): the window rolls by it.
+  if period ~= nil and period > 0 and period < w.T then
+    w.T = period
+    if w.rs > now + period then w.rs = now + period end
+  end
   if w.l ~= limit then
     w.l = limit
     w.left = limit

@@ -27,6 +27,7 @@ from ._errors import (
 )
 from ._paths import escape_path, has_dot_segment, redirect_target
 from ._ratelimit_headers import RateLimitReader
+from ._redact import redact_path, sent, summary
 from ._response import InvalidJSONBody, decode_json, error_from_response
 from ._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
 from ._transport import AiohttpTransport, RawRequest, RawResponse, _path_of
@@ -314,8 +315,15 @@ class HttpRequester:
         observation = self._rate_limits.read(response.headers.get, status, self._clock.time())
         permit.observe(observation)  # an answered request was sent: this ends it as spent
         if log.isEnabledFor(logging.DEBUG):  # one call, not two, when debug logging is off
+            # Personal data never reaches a log: see _redact.py.
             log.debug(
-                "gu1 %s %s -> %d (remaining %s)", raw.method, path, status, observation.remaining
+                "gu1 %s %s -> %d (remaining %s) sent %s got %s",
+                raw.method,
+                redact_path(path),
+                status,
+                observation.remaining,
+                sent(raw.params, raw.json, raw.files),
+                summary(response.body),
             )
         if status >= 300:  # gu1 does not redirect: a 3xx is an error too, unless followed
             raise error_from_response(
@@ -366,7 +374,7 @@ def _unanswered(permit: Permit, exc: BaseException, raw: RawRequest, path: str) 
     if isinstance(exc, APIConnectionError):
         if exc.sent is not False:
             permit.mark_sent()  # it may have reached gu1 and been counted
-        log.debug("gu1 %s %s failed: %s", raw.method, path, exc.message)
+        log.debug("gu1 %s %s failed: %s", raw.method, redact_path(path), exc.message)
     else:
         # Cancelled mid-flight (or a bug): the request may have been counted; assume it was.
         permit.mark_sent()

@@ -85,7 +85,8 @@ class _ObservingTransport:
         hooks, call = self._hooks, progress.call
         progress.attempts += 1
         attempt = progress.attempts
-        hooks.on_request_sent(RequestSent(call, attempt))
+        if hooks.wants_request_sent:
+            hooks.on_request_sent(RequestSent(call, attempt))
         started = self._now()
         try:
             response = await self._transport.send(request)

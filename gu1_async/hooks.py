@@ -10,7 +10,9 @@ per request. With hooks, each method runs inline on the caller's task, so keep t
 short and non-blocking; an exception a hook raises is logged once per hook and method and
 never reaches the request.
 
-Nothing in an event is secret or personal: the route is the registered template
+Events are plain attrs classes (mutable only because frozen ones cost five times as much
+to build, on every request): read them, never change them; several hooks see the same
+instance. Nothing in an event is secret or personal: the route is the registered template
 (`/entities/{entity_id}`), never a filled-in path, query or body; a key appears only as
 `key_id`, a short non-reversible hash.
 """
@@ -44,7 +46,7 @@ __all__ = [
 _log = logging.getLogger("gu1_async.hooks")
 
 
-@attrs.frozen(eq=False)
+@attrs.define(eq=False)
 class Call:
     """One logical call (a resource method or `client.request`), shared by its events.
 
@@ -70,7 +72,7 @@ class Call:
         return f"{self.method} {self.route}" if self.route else self.method
 
 
-@attrs.frozen
+@attrs.define
 class RequestSent:
     """An attempt is going on the wire (its governor permit is held)."""
 
@@ -79,7 +81,7 @@ class RequestSent:
     """1 for the first attempt, 2 for the first retry (or redirect hop), and so on."""
 
 
-@attrs.frozen
+@attrs.define
 class ResponseReceived:
     """An attempt ended: answered (`status`) or not (`status` None, `error_type` says why)."""
 
@@ -93,7 +95,7 @@ class ResponseReceived:
     exception's class name (`"APITimeoutError"`) when nothing came back."""
 
 
-@attrs.frozen
+@attrs.define
 class Waited:
     """The governor held an attempt before it could start."""
 
@@ -103,7 +105,7 @@ class Waited:
     """From asking for a permit to being granted it (the governor's own clock)."""
 
 
-@attrs.frozen
+@attrs.define
 class Throttled:
     """gu1 answered 429 (the governor has paused every waiter)."""
 
@@ -113,7 +115,7 @@ class Throttled:
     """Seconds the answer asked for (`Retry-After`), when it said."""
 
 
-@attrs.frozen
+@attrs.define
 class Retried:
     """A failed attempt is about to be tried again."""
 
@@ -125,7 +127,7 @@ class Retried:
     `"APIConnectionError"`, `"401"` for a retry on a rotated key)."""
 
 
-@attrs.frozen
+@attrs.define
 class CallEnded:
     """A logical call returned or raised."""
 
@@ -142,7 +144,7 @@ class CallEnded:
     """None on success; the status (`"404"`) or the exception's class name otherwise."""
 
 
-@attrs.frozen
+@attrs.define
 class StoreError:
     """The shared governor store (Redis) failed; it raised or fell back to local."""
 
@@ -152,7 +154,7 @@ class StoreError:
     """True when the store answers from its local share meanwhile (`on_store_error="local"`)."""
 
 
-@attrs.frozen
+@attrs.define
 class GovernorAttached:
     """The client created the governor of an API key (at first use of the key)."""
 
@@ -226,6 +228,10 @@ class HookSet:
                 if getattr(type(hook), name) is not getattr(Hooks, name)
             )
             setattr(self, name, self._dispatcher(name, handlers))
+        # Building an event nobody reads is skipped (the one event OpenTelemetry ignores).
+        self.wants_request_sent = any(
+            type(hook).on_request_sent is not Hooks.on_request_sent for hook in self.hooks
+        )
 
     def __bool__(self) -> bool:
         return bool(self.hooks)

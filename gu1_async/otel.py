@@ -110,6 +110,7 @@ class OpenTelemetryHooks(Hooks):
         )
         self._governors: list[tuple[str, weakref.ref[Governor]]] = []
         self._spans: dict[Call, tuple[trace.Span, object]] = {}
+        self._attempt_attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     # -- hooks ----------------------------------------------------------------------------
 
@@ -119,43 +120,56 @@ class OpenTelemetryHooks(Hooks):
     def on_call_start(self, call: Call) -> None:
         if self._tracer is None:
             return
+        span = self._tracer.start_span(
+            call.name, kind=SpanKind.CLIENT, attributes=self._span_attributes(call)
+        )
+        if not span.is_recording():
+            return  # sampled out: nothing to add to it, nothing to end
+        # Current for the call, so spans the transport may make (aiohttp instrumentation)
+        # are its children.
+        token = otel_context.attach(trace.set_span_in_context(span))
+        self._spans[call] = (span, token)
+
+    def _span_attributes(self, call: Call) -> dict[str, Any]:
         attributes: dict[str, Any] = {
             "http.request.method": call.method,
             "server.address": call.server_address,
             "server.port": call.server_port,
-            "gu1.priority": _priority(call.priority),
             "gu1.key.id": call.key_id,
         }
         if call.route is not None:
             attributes["url.template"] = call.route
         if call.operation is not None:
             attributes["gu1.operation"] = call.operation
-        span = self._tracer.start_span(call.name, kind=SpanKind.CLIENT, attributes=attributes)
-        # Current for the call, so spans the transport may make (aiohttp instrumentation)
-        # are its children.
-        token = otel_context.attach(trace.set_span_in_context(span))
-        self._spans[call] = (span, token)
+        return attributes
 
     def on_response(self, event: ResponseReceived) -> None:
         call = event.call
-        attributes: dict[str, Any] = {
-            "http.request.method": call.method,
-            "server.address": call.server_address,
-            "server.port": call.server_port,
-        }
-        if call.route is not None:
-            attributes["url.template"] = call.route
-        if event.status is not None:
-            attributes["http.response.status_code"] = event.status
-        if event.error_type is not None:
-            attributes["error.type"] = event.error_type
+        # One dict per (route, status, error): the attributes of a metric point repeat.
+        key = (
+            call.method,
+            call.route,
+            call.server_address,
+            call.server_port,
+            event.status,
+            event.error_type,
+        )
+        attributes = self._attempt_attributes.get(key)
+        if attributes is None:
+            attributes = self._attempt_attributes[key] = _attempt_attributes(call, event)
         self._duration.record(event.duration, attributes)
+        if event.error_type is None and event.attempt == 1:
+            return  # the common case: the span's own attributes say it all
         found = self._spans.get(call)
         if found is not None:
-            attempt = {k: v for k, v in attributes.items() if not k.startswith("server.")}
-            attempt["gu1.attempt"] = event.attempt
-            attempt["gu1.attempt.duration"] = event.duration
-            found[0].add_event("gu1.attempt", attempt)
+            found[0].add_event(
+                "gu1.attempt",
+                {
+                    "gu1.attempt": event.attempt,
+                    "gu1.attempt.duration": event.duration,
+                    **{k: v for k, v in attributes.items() if not k.startswith("server.")},
+                },
+            )
 
     def on_wait(self, event: Waited) -> None:
         self._wait.record(event.seconds, {"gu1.priority": _priority(event.priority)})
@@ -182,15 +196,19 @@ class OpenTelemetryHooks(Hooks):
         if found is None:
             return
         span, token = found
+        attributes: dict[str, Any] = {}
         if event.status is not None:
-            span.set_attribute("http.response.status_code", event.status)
+            attributes["http.response.status_code"] = event.status
         if event.retries:
-            span.set_attribute("http.request.resend_count", event.retries)
-        span.set_attribute("gu1.attempts", event.attempts)
-        span.set_attribute("gu1.governor.wait.duration", event.waited)
+            attributes["http.request.resend_count"] = event.retries
+        if event.attempts != 1:
+            attributes["gu1.attempts"] = event.attempts
+        if event.waited:
+            attributes["gu1.governor.wait.duration"] = event.waited
         if event.error_type is not None:
-            span.set_attribute("error.type", event.error_type)
+            attributes["error.type"] = event.error_type
             span.set_status(Status(StatusCode.ERROR))
+        span.set_attributes(attributes)
         span.end()
         otel_context.detach(token)  # type: ignore[arg-type]
 
@@ -228,6 +246,21 @@ class OpenTelemetryHooks(Hooks):
 
     def _observe_limit(self, options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
         return [metrics.Observation(limit, attrs) for attrs, _, limit in self._windows()]
+
+
+def _attempt_attributes(call: Call, event: ResponseReceived) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "http.request.method": call.method,
+        "server.address": call.server_address,
+        "server.port": call.server_port,
+    }
+    if call.route is not None:
+        attributes["url.template"] = call.route
+    if event.status is not None:
+        attributes["http.response.status_code"] = event.status
+    if event.error_type is not None:
+        attributes["error.type"] = event.error_type
+    return attributes
 
 
 def _histogram(

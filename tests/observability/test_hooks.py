@@ -76,12 +76,12 @@ async def test_each_call_attempt_and_answer_is_reported_with_its_route() -> None
 
 async def test_429s_are_reported_as_throttled_then_retried() -> None:
     recorder = Recorder()
-    async with FakeGu1Server(plan="professional") as server:
-        async with Gu1Client(
-            DEFAULT_KEY, base_url=server.url, hooks=[recorder], retry=FAST
-        ) as client:
-            server.force_429(2, retry_after=0.01)
-            await client.request("GET", "/entities")
+    async with (
+        FakeGu1Server(plan="professional") as server,
+        Gu1Client(DEFAULT_KEY, base_url=server.url, hooks=[recorder], retry=FAST) as client,
+    ):
+        server.force_429(2, retry_after=0.01)
+        await client.request("GET", "/entities")
     throttled = recorder.of(Throttled)
     assert [t.attempt for t in throttled] == [1, 2]
     assert throttled[0].retry_after == pytest.approx(0.01)
@@ -118,12 +118,12 @@ async def test_a_failing_hook_never_fails_the_request(caplog: pytest.LogCaptureF
             raise RuntimeError("boom")
 
     recorder = Recorder()
-    async with FakeGu1Server() as server:
-        async with Gu1Client(
-            DEFAULT_KEY, base_url=server.url, hooks=[Broken(), recorder]
-        ) as client:
-            for _ in range(3):
-                await client.request("GET", "/entities")
+    async with (
+        FakeGu1Server() as server,
+        Gu1Client(DEFAULT_KEY, base_url=server.url, hooks=[Broken(), recorder]) as client,
+    ):
+        for _ in range(3):
+            await client.request("GET", "/entities")
     assert len(recorder.of(ResponseReceived)) == 3  # the next hook still got every event
     reports = [r for r in caplog.records if "Broken.on_response" in r.getMessage()]
     assert len(reports) == 1 and reports[0].levelno == logging.WARNING
@@ -158,11 +158,11 @@ async def test_a_failing_shared_store_is_reported() -> None:
 
     recorder = Recorder()
     store = RedisStore.from_url("redis://127.0.0.1:1", on_store_error="local", timeout=0.2)
-    async with FakeGu1Server() as server:
-        async with Gu1Client(
-            DEFAULT_KEY, base_url=server.url, hooks=[recorder], store=store
-        ) as client:
-            await client.request("GET", "/entities")
+    async with (
+        FakeGu1Server() as server,
+        Gu1Client(DEFAULT_KEY, base_url=server.url, hooks=[recorder], store=store) as client,
+    ):
+        await client.request("GET", "/entities")
     await store.aclose()
     errors = recorder.of(StoreError)
     assert errors and errors[0].fallback is True

@@ -219,8 +219,10 @@ def test_nothing_of_opentelemetry_is_imported_without_the_hooks() -> None:
 
 async def test_with_the_api_alone_nothing_is_recorded_and_calls_work() -> None:
     # No SDK provider given or set globally: OpenTelemetry's no-op providers.
-    async with FakeGu1Server() as server:
-        async with Gu1Client(
+    async with (
+        FakeGu1Server() as server,
+        Gu1Client(
             "gk_test_fake_key_0001", base_url=server.url, hooks=[OpenTelemetryHooks()]
-        ) as client:
-            assert await client.request("GET", "/entities") is not None
+        ) as client,
+    ):
+        assert await client.request("GET", "/entities") is not None

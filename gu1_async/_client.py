@@ -10,13 +10,13 @@ from __future__ import annotations
 import inspect
 import os
 import warnings
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import resources
+from . import _wiring, resources
 from ._auth import ApiKey
 from ._checks import check_base_url, check_environment, check_organization_id
 from ._clock import Clock, LoopClock
@@ -26,7 +26,7 @@ from ._retry import RetryPolicy
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport
 from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
 from ._version import __version__
-from ._wiring import KeyProvider, KeySlot, Pool, Settings, build_requester, checked_key, provide
+from ._wiring import KeyProvider, KeySlot, Pool, Settings, build_requester
 from .governor import Governor, Plan
 from .hooks import Hooks, HookSet
 
@@ -136,7 +136,7 @@ class Gu1Client:
                     "an async key_provider cannot give the first key in __init__: pass "
                     "api_key too, or use 'await Gu1Client.from_key_provider(provider, ...)'"
                 )
-            api_key = checked_key(key_provider())
+            api_key = _wiring.checked_key(key_provider())
         settings = Settings(
             api_key=ApiKey.coerce(api_key),
             base_url=check_base_url(
@@ -163,13 +163,13 @@ class Gu1Client:
         pool = Pool(
             transport, clock or LoopClock(), store, HookSet(hook_list) if hook_list else None
         )
-        slot = KeySlot(settings.api_key, key_provider, _guard(settings))
+        slot = KeySlot(settings.api_key, key_provider, _wiring.guard(settings))
         self._init_view(pool, settings, slot, owner=True)
 
     @classmethod
     async def from_key_provider(cls, key_provider: KeyProvider, **options: Any) -> Gu1Client:
         """A client whose first key comes from `key_provider` (sync or async)."""
-        return cls(await provide(key_provider), key_provider=key_provider, **options)
+        return cls(await _wiring.provide(key_provider), key_provider=key_provider, **options)
 
     def _init_view(self, pool: Pool, settings: Settings, slot: KeySlot, *, owner: bool) -> None:
         self._pool = pool
@@ -294,7 +294,7 @@ class Gu1Client:
         check_environment(settings.api_key, settings.base_url, settings.allow_environment_mismatch)
         slot = self._slot
         if "api_key" in changes:
-            slot = KeySlot(settings.api_key, None, _guard(settings))
+            slot = KeySlot(settings.api_key, None, _wiring.guard(settings))
         view = object.__new__(Gu1Client)
         view._init_view(self._pool, settings, slot, owner=False)
         return view
@@ -390,12 +390,6 @@ class Gu1Client:
             f"Gu1Client(api_key={s.api_key.masked!r}, base_url={s.base_url!r}, "
             f"plan={s.plan!r}, priority={s.priority.name})"
         )
-
-
-def _guard(settings: Settings) -> Callable[[ApiKey], None]:
-    """The environment check for keys rotated to later (no reference to the client)."""
-    base_url, allow = settings.base_url, settings.allow_environment_mismatch
-    return lambda key: check_environment(key, base_url, allow)
 
 
 def _user_agent() -> str:

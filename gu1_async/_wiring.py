@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import attrs
 
 from ._auth import ApiKey
+from ._checks import check_environment
 from ._clock import Clock
 from ._errors import ConfigurationError
 from ._observed import ObservedRequester
@@ -28,7 +29,16 @@ from .governor import Governor, Plan
 from .hooks import GovernorAttached, HookSet, StoreError
 from .resources import get_endpoint
 
-__all__ = ["KeyProvider", "KeySlot", "KeyState", "Pool", "Settings", "build_requester", "key_id"]
+__all__ = [
+    "KeyProvider",
+    "KeySlot",
+    "KeyState",
+    "Pool",
+    "Settings",
+    "build_requester",
+    "guard",
+    "key_id",
+]
 
 _log = logging.getLogger("gu1_async")
 
@@ -207,6 +217,12 @@ def checked_key(value: object) -> ApiKey:
             f"a key provider must return a str or ApiKey, got {type(value).__name__}"
         )
     return ApiKey.coerce(value)
+
+
+def guard(settings: Settings) -> Callable[[ApiKey], None]:
+    """The environment check for keys rotated to later (holds no reference to a client)."""
+    base_url, allow = settings.base_url, settings.allow_environment_mismatch
+    return lambda key: check_environment(key, base_url, allow)
 
 
 def _route_of(operation: str) -> str | None:

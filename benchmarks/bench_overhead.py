@@ -54,6 +54,7 @@ from aiohttp import web
 
 from gu1_async import Gu1Client, Plan, Quota
 from gu1_async._transport import RawRequest, RawResponse
+from gu1_async.hooks import Hooks
 
 KEY = "gk_test_bench_overhead"
 HUGE = 10**9
@@ -204,8 +205,38 @@ PLANS = {
 }
 
 
-def gu1_client(url: str, plan: str = "gu1") -> Gu1Client:
-    return Gu1Client(KEY, base_url=url, plan=PLANS[plan], max_connections=100)
+def gu1_client(url: str, plan: str = "gu1", *, otel: str = "") -> Gu1Client:
+    hooks = otel_hooks(spans=otel == "spans") if otel else ()
+    return Gu1Client(KEY, base_url=url, plan=PLANS[plan], max_connections=100, hooks=hooks)
+
+
+def otel_hooks(*, spans: bool) -> list[Hooks]:
+    """OpenTelemetryHooks on a configured SDK, as production runs it: a meter provider
+    aggregating every instrument and, with `spans`, a batch span processor recording every
+    call (its exporter drops the spans: the network is not what is measured)."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
+
+    from gu1_async.otel import OpenTelemetryHooks
+
+    class Drop(SpanExporter):
+        def export(self, spans: object) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(BatchSpanProcessor(Drop()))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    return [
+        OpenTelemetryHooks(
+            tracer_provider=tracer_provider, meter_provider=meter_provider, spans=spans
+        )
+    ]
 
 
 def gu1_request(client: Gu1Client) -> Request:
@@ -218,9 +249,9 @@ def gu1_request(client: Gu1Client) -> Request:
 
 
 async def gu1_round(
-    url: str, tasks: int, seconds: float, *, plan: str = "gu1"
+    url: str, tasks: int, seconds: float, *, plan: str = "gu1", otel: str = ""
 ) -> tuple[float, float]:
-    async with gu1_client(url, plan) as client:
+    async with gu1_client(url, plan, otel=otel) as client:
         return await measure(gu1_request(client), tasks, seconds)
 
 
@@ -228,15 +259,21 @@ Round = Callable[[str, int, float], Awaitable[tuple[float, float]]]
 PLAIN = "plain aiohttp"
 GU1 = "gu1-async"
 GU1_HOUR_DAY = "gu1-async, hour + day"
+GU1_OTEL = "gu1-async + OTel metrics"
+GU1_OTEL_SPANS = "gu1-async + OTel metrics, spans"
 
 
-def clients(busy_iterations: int) -> dict[str, Round]:
-    return {
+def clients(busy_iterations: int, otel: bool = False) -> dict[str, Round]:
+    rounds: dict[str, Round] = {
         PLAIN: plain_round,
         GU1: gu1_round,
         GU1_HOUR_DAY: functools.partial(gu1_round, plan="gu1-hour-day"),
         "plain + busy loop": functools.partial(plain_busy_round, iterations=busy_iterations),
     }
+    if otel:
+        rounds[GU1_OTEL] = functools.partial(gu1_round, otel="metrics")
+        rounds[GU1_OTEL_SPANS] = functools.partial(gu1_round, otel="spans")
+    return rounds
 
 
 async def run_all(
@@ -269,6 +306,16 @@ async def run_all(
                     f"{median([m[1] for m in mine]):.1f}",
                     f"{median(cpu_ratios):+.1%}",
                 ]
+            )
+        for name in (GU1_OTEL, GU1_OTEL_SPANS):
+            if name not in samples:
+                continue
+            # The hooks' own cost: OpenTelemetry's rounds against gu1-async's same rounds.
+            ratios = [o[0] / g[0] for o, g in zip(samples[name], samples[GU1], strict=True)]
+            print(
+                f"  {tasks} tasks: {name} at {median(ratios):.1%} of gu1-async's req/s "
+                f"(p25-p75 {percentile(ratios, 25):.1%}-{percentile(ratios, 75):.1%})",
+                flush=True,
             )
         print(f"  done: {tasks} tasks", flush=True)
     return rows
@@ -306,7 +353,10 @@ async def client_run(kind: str, url: str, requests: int, tasks: int) -> None:
 
         await asyncio.gather(*(loop() for _ in range(tasks)))
 
-    if kind in PLANS:
+    if kind.startswith("gu1-otel"):
+        async with gu1_client(url, otel=kind.removeprefix("gu1-otel-")) as client:
+            await drive(gu1_request(client))
+    elif kind in PLANS:
         async with gu1_client(url, kind) as client:
             await drive(gu1_request(client))
     else:
@@ -338,9 +388,12 @@ def count_instructions(kind: str, url: str, requests: int, tasks: int) -> int:
     return int(found.group(1))
 
 
-def instructions_table(url: str, levels: list[int]) -> list[list[str]]:
+def instructions_table(url: str, levels: list[int], otel: bool = False) -> list[list[str]]:
     """Instructions per request for each client and level (two valgrind runs at a time)."""
     kinds = {PLAIN: "plain", GU1: "gu1", GU1_HOUR_DAY: "gu1-hour-day"}
+    if otel:
+        kinds[GU1_OTEL] = "gu1-otel-metrics"
+        kinds[GU1_OTEL_SPANS] = "gu1-otel-spans"
     jobs = [(name, tasks, n) for tasks in levels for name in kinds for n in (FEW, MANY)]
 
     def count(job: tuple[str, int, int]) -> int:
@@ -476,7 +529,16 @@ def main() -> None:
         default=",".join(map(str, CONCURRENCY)),
         help="concurrent tasks to measure, comma-separated (default: 1,10,100)",
     )
-    parser.add_argument("--client", choices=["plain", *PLANS], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--otel",
+        action="store_true",
+        help="also measure gu1-async with OpenTelemetryHooks on a configured SDK",
+    )
+    parser.add_argument(
+        "--client",
+        choices=["plain", "gu1-otel-metrics", "gu1-otel-spans", *PLANS],
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--requests", type=int, default=FEW, help=argparse.SUPPRESS)
     parser.add_argument("--tasks", type=int, default=100, help=argparse.SUPPRESS)
@@ -512,7 +574,7 @@ def main() -> None:
                 f"the busy loop burns the same ({busy_iterations:,} iterations)"
             )
             rows = asyncio.run(
-                run_all(url, args.rounds, args.seconds, clients(busy_iterations), levels)
+                run_all(url, args.rounds, args.seconds, clients(busy_iterations, args.otel), levels)
             )
             print()
             print_table(WALL_HEADERS, rows)
@@ -526,7 +588,7 @@ def main() -> None:
                 f"client instructions per request (valgrind callgrind, user space; "
                 f"{MANY} minus {FEW} requests):"
             )
-            rows = instructions_table(url, levels)
+            rows = instructions_table(url, levels, args.otel)
             print_table(["client", "tasks", "instructions/req", "vs plain"], rows)
         if args.profile:
             print()

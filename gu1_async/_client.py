@@ -7,25 +7,28 @@ several gu1 organizations — one key each, one governor each — over one pool.
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import resources
+from . import _wiring, resources
 from ._auth import ApiKey
 from ._checks import check_base_url, check_environment, check_organization_id
 from ._clock import Clock, LoopClock
-from ._ratelimit_headers import RateLimitReader, RateLimitSnapshot
-from ._requester import HttpRequester
-from ._retry import RetryBudget, RetryPolicy
+from ._errors import ConfigurationError
+from ._ratelimit_headers import RateLimitSnapshot
+from ._retry import RetryPolicy
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport
 from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
 from ._version import __version__
+from ._wiring import KeyProvider, KeySlot, Pool, Settings, build_requester
 from .governor import Governor, Plan
+from .hooks import Hooks, HookSet
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -34,65 +37,6 @@ __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RESPONSE_SIZE", "Gu1Client"]
 
 DEFAULT_BASE_URL = "https://api.gu1.ai"
 BASE_URL_ENV_VAR = "GU1_BASE_URL"
-
-
-@attrs.frozen
-class _Settings:
-    """Everything a view may change with `with_options()`."""
-
-    api_key: ApiKey
-    base_url: str
-    organization_id: str | None
-    timeout: Timeout
-    priority: Priority
-    max_wait: float | None
-    retry: RetryPolicy
-    plan: Plan
-    reserve: float
-    allow_environment_mismatch: bool
-    follow_redirects: bool = False
-
-
-class _KeyState:
-    """What belongs to one API key: its governor and what its responses said."""
-
-    def __init__(self, governor: Governor, retry: RetryPolicy) -> None:
-        self.governor = governor
-        self.rate_limits = RateLimitReader(header_key=AiohttpTransport.header_key)
-        self.operations: set[str] = set()
-        self.retry_budget = (
-            RetryBudget(retry.budget_capacity) if retry.budget_capacity is not None else None
-        )
-
-
-class _Pool:
-    """The shared part: one transport and one governor per API key."""
-
-    def __init__(self, transport: AiohttpTransport, clock: Clock, store: Any) -> None:
-        self.transport = transport
-        self.clock = clock
-        self.store = store
-        self.keys: dict[str, _KeyState] = {}
-
-    def key_state(self, settings: _Settings) -> _KeyState:
-        fingerprint = settings.api_key.fingerprint
-        state = self.keys.get(fingerprint)
-        if state is None:
-            store = self.store
-            if store is not None and hasattr(store, "bind"):
-                # A shared store keeps one budget per key: namespace it by the key's
-                # environment and fingerprint (a hash — never the key itself).
-                environment = settings.api_key.environment or "unknown"
-                store = store.bind(f"{environment}:{fingerprint}")
-            governor = Governor(
-                settings.plan,
-                clock=self.clock,
-                reserve=settings.reserve,
-                max_wait=settings.max_wait,
-                store=store,
-            )
-            state = self.keys[fingerprint] = _KeyState(governor, settings.retry)
-        return state
 
 
 class Gu1Client:
@@ -125,6 +69,12 @@ class Gu1Client:
             docs/security.md).
         follow_redirects: follow same-origin GET redirects (at most 5). Off by default:
             gu1's API does not redirect, and a redirect raises `UnexpectedRedirectError`.
+        hooks: `Hooks` that receive the client's events (docs/observability.md); none
+            by default, and then requests pay nothing for them.
+        key_provider: a callable returning the current key (str or `ApiKey`), asked for
+            the first key when `api_key` is None, by `refresh_key()`, and after a 401
+            EXPIRED (docs/keys.md). An async one needs `api_key` for the first key, or
+            `await Gu1Client.from_key_provider(...)`.
 
     Raises:
         MissingApiKeyError: no key was given and `GU1_API_KEY` is unset.
@@ -177,8 +127,17 @@ class Gu1Client:
         allow_environment_mismatch: bool = False,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         follow_redirects: bool = False,
+        hooks: Iterable[Hooks] = (),
+        key_provider: KeyProvider | None = None,
     ) -> None:
-        settings = _Settings(
+        if api_key is None and key_provider is not None:
+            if inspect.iscoroutinefunction(key_provider):
+                raise ConfigurationError(
+                    "an async key_provider cannot give the first key in __init__: pass "
+                    "api_key too, or use 'await Gu1Client.from_key_provider(provider, ...)'"
+                )
+            api_key = _wiring.checked_key(key_provider())
+        settings = Settings(
             api_key=ApiKey.coerce(api_key),
             base_url=check_base_url(
                 base_url or os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL
@@ -200,34 +159,35 @@ class Gu1Client:
             headers={"Accept": "application/json", "User-Agent": _user_agent()},
             max_response_size=max_response_size,
         )
-        self._init_view(_Pool(transport, clock or LoopClock(), store), settings, owner=True)
+        hook_list = tuple(hooks)
+        pool = Pool(
+            transport, clock or LoopClock(), store, HookSet(hook_list) if hook_list else None
+        )
+        slot = KeySlot(settings.api_key, key_provider, _wiring.guard(settings))
+        self._init_view(pool, settings, slot, owner=True)
 
-    def _init_view(self, pool: _Pool, settings: _Settings, *, owner: bool) -> None:
+    @classmethod
+    async def from_key_provider(cls, key_provider: KeyProvider, **options: Any) -> Gu1Client:
+        """A client whose first key comes from `key_provider` (sync or async)."""
+        return cls(await _wiring.provide(key_provider), key_provider=key_provider, **options)
+
+    def _init_view(self, pool: Pool, settings: Settings, slot: KeySlot, *, owner: bool) -> None:
         self._pool = pool
         self._settings = settings
         self._owner = owner
-        self._state = pool.key_state(settings)
-        # Accept and User-Agent are the pool's (the transport sends them); these are the view's.
-        headers: dict[str, str] = {}
-        if settings.organization_id:
-            headers["X-Organization-ID"] = settings.organization_id
-        self._requester = HttpRequester(
-            transport=pool.transport,
-            api_key=settings.api_key,
-            base_url=settings.base_url,
-            governor=self._state.governor,
-            clock=pool.clock,
-            retry=settings.retry,
-            retry_budget=self._state.retry_budget,
-            default_headers=headers,
-            timeout=settings.timeout,
-            priority=settings.priority,
-            max_wait=settings.max_wait,
-            rate_limits=self._state.rate_limits,
-            on_operation=self._state.operations.add,
-            follow_redirects=settings.follow_redirects,
-        )
+        self._slot = slot
+        self._state = state = pool.key_state(settings)
+        self._requester = build_requester(pool, settings, state, slot, state.operations.add)
+        slot.follow(self)
         self._attach_resources()
+
+    def _use_key(self, api_key: ApiKey) -> None:
+        """Send this view's new calls with `api_key` (its slot rotated)."""
+        self._settings = settings = attrs.evolve(self._settings, api_key=api_key)
+        self._state = s = self._pool.key_state(settings)
+        self._requester.use_key(
+            api_key, s.governor, s.rate_limits, s.retry_budget, s.operations.add
+        )
 
     def _attach_resources(self) -> None:
         """Expose each API area as an attribute; all share this view's requester."""
@@ -328,11 +288,38 @@ class Gu1Client:
             changes["reserve"] = reserve
         if retry is not None:
             changes["retry"] = retry
+        if "api_key" in changes and changes["api_key"] == self._settings.api_key:
+            del changes["api_key"]  # the same key: the view follows this one's rotations
         settings = attrs.evolve(self._settings, **changes)
         check_environment(settings.api_key, settings.base_url, settings.allow_environment_mismatch)
+        slot = self._slot
+        if "api_key" in changes:
+            slot = KeySlot(settings.api_key, None, _wiring.guard(settings))
         view = object.__new__(Gu1Client)
-        view._init_view(self._pool, settings, owner=False)
+        view._init_view(self._pool, settings, slot, owner=False)
         return view
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def rotate_key(self, api_key: ApiKey | str) -> None:
+        """Send every new call with `api_key`, at once and without a restart.
+
+        Calls in flight finish on the old key (a 401 EXPIRED on it is retried once on the
+        new one). The new key gets its own governor: gu1 counts quotas per key. Views made
+        by `with_options()` without their own `api_key` switch too.
+
+        Raises:
+            ConfigurationError: the key is malformed, or for another environment.
+        """
+        self._slot.rotate(ApiKey.coerce(api_key))
+
+    async def refresh_key(self) -> bool:
+        """Ask the `key_provider` for the key; rotate to it if it changed (True).
+
+        Raises:
+            ConfigurationError: the client has no key provider, or it gave a bad key.
+        """
+        return await self._slot.refresh()
 
     # -- state -------------------------------------------------------------------------------
 
@@ -348,7 +335,7 @@ class Gu1Client:
 
     @property
     def api_key(self) -> ApiKey:
-        """The API key (its repr shows only prefix and last four characters)."""
+        """The API key new calls use (its repr shows only prefix and last four characters)."""
         return self._settings.api_key
 
     @property

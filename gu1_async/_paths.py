@@ -9,9 +9,11 @@ might do: decode `%2e%2e` and resolve it, drop `;params` before resolving (`..;`
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
-__all__ = ["escape_path", "has_dot_segment"]
+from ._errors import UnexpectedRedirectError
+
+__all__ = ["escape_path", "has_dot_segment", "redirect_target"]
 
 _SEPARATORS = re.compile(r"[/\\]")
 # RFC 3986 path characters, with '%' kept as it is: an escape the caller wrote stays one.
@@ -33,3 +35,32 @@ def escape_path(path: str) -> str:
     leaving existing `%XX` escapes and the reserved characters exactly as they are."""
     route, mark, query = path.partition("?")
     return quote(route, safe=_PATH_SAFE) + mark + quote(query, safe=_QUERY_SAFE)
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        return None  # credentials in a Location: never the same origin
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number
+        return None
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def redirect_target(method: str, url: str, redirect: UnexpectedRedirectError) -> str:
+    """Where a followable redirect goes, as an encoded URL; else raise `redirect` itself."""
+    location = redirect.location
+    if method != "GET" or location is None:
+        raise redirect
+    here = _origin(url)
+    target = urljoin(url, location)
+    if here is None or _origin(target) != here:
+        redirect.message = f"refused to follow a redirect to another origin: {redirect.message}"
+        raise redirect
+    if has_dot_segment(urlsplit(location).path):
+        redirect.message = f"refused to follow a redirect to a dot segment: {redirect.message}"
+        raise redirect
+    parts = urlsplit(target)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}" + escape_path((parts.path or "/") + query)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
 
 from ._auth import ApiKey
 from ._checks import check_headers
@@ -22,11 +21,13 @@ from ._errors import (
     APIConnectionError,
     APIResponseError,
     ConfigurationError,
+    ExpiredApiKeyError,
     Gu1Error,
     UnexpectedRedirectError,
 )
-from ._paths import escape_path, has_dot_segment
+from ._paths import escape_path, has_dot_segment, redirect_target
 from ._ratelimit_headers import RateLimitReader
+from ._redact import redact_path, sent, summary
 from ._response import InvalidJSONBody, decode_json, error_from_response
 from ._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
 from ._transport import AiohttpTransport, RawRequest, RawResponse, _path_of
@@ -73,27 +74,45 @@ class HttpRequester:
         rate_limits: RateLimitReader,
         on_operation: Callable[[str], None],
         follow_redirects: bool = False,
+        on_key_expired: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._transport = transport
         # Encoded once: the transport sends every URL as it is given.
         self._base_url = transport.encoded_url(base_url.rstrip("/"))
         self._follow_redirects = follow_redirects
-        self._governor = governor
         self._clock = clock
         self._retry = retry
-        self._retry_budget = retry_budget
-        # The view's headers and the key, prepared once: every request without extra headers
-        # sends this same read-only mapping.
-        self._headers = transport.prepare_headers(
-            {**default_headers, **api_key.authorization_header()}
-        )
+        self._default_headers = dict(default_headers)
+        self._on_key_expired = on_key_expired
+        self.use_key(api_key, governor, rate_limits, retry_budget, on_operation)
         # A view whose timeout differs from the pool's passes it on every request; the
         # pool's own timeout is already the session default.
         self._timeout = timeout if timeout != transport.default_timeout else None
         self._priority = priority
         self._max_wait = max_wait
-        self._rate_limits = rate_limits
         self._content_type_key = transport.header_key("Content-Type")
+
+    def use_key(
+        self,
+        api_key: ApiKey,
+        governor: Governor,
+        rate_limits: RateLimitReader,
+        retry_budget: RetryBudget | None,
+        on_operation: Callable[[str], None],
+    ) -> None:
+        """Send new calls with `api_key`, within its own governor (key rotation).
+
+        A call already started keeps the headers and governor it began with, retries
+        included: it finishes on the old key.
+        """
+        # The view's headers and the key, prepared once: every request without extra headers
+        # sends this same read-only mapping.
+        self._headers = self._transport.prepare_headers(
+            {**self._default_headers, **api_key.authorization_header()}
+        )
+        self._governor = governor
+        self._rate_limits = rate_limits
+        self._retry_budget = retry_budget
         self._on_operation = on_operation
 
     def request(
@@ -186,13 +205,15 @@ class HttpRequester:
         except UnexpectedRedirectError as exc:
             if not self._follow_redirects:
                 raise
-            result = await self._follow(raw, exc, priority, max_wait)
+            result = await self._follow(raw, exc, priority, max_wait, governor)
         except Gu1Error as exc:
             if classify(exc, method) is None:
-                raise
+                if not isinstance(exc, ExpiredApiKeyError):
+                    raise
+                return await self._renewed(raw, path, exc, priority, max_wait)
 
             async def again() -> Any:
-                return await self._attempt(raw, path, priority, max_wait)
+                return await self._attempt(raw, path, priority, max_wait, governor)
 
             result = await retry_failed_request(
                 self._retry,
@@ -208,12 +229,17 @@ class HttpRequester:
         return result
 
     async def _attempt(
-        self, raw: RawRequest, path: str, priority: Priority, max_wait: float | None
+        self,
+        raw: RawRequest,
+        path: str,
+        priority: Priority,
+        max_wait: float | None,
+        governor: Governor,
     ) -> Any:
-        """One retry: the same steps as the first attempt in `request`."""
-        permit = self._governor.try_acquire(priority)
+        """One retry: the same steps as the first attempt in `request`, on the call's key."""
+        permit = governor.try_acquire(priority)
         if permit is None:
-            permit = await self._governor.acquire(priority, max_wait)
+            permit = await governor.acquire(priority, max_wait)
         try:
             response = await self._transport.send(raw)
         except BaseException as exc:
@@ -224,7 +250,28 @@ class HttpRequester:
         except UnexpectedRedirectError as exc:
             if not self._follow_redirects:
                 raise
-            return await self._follow(raw, exc, priority, max_wait)
+            return await self._follow(raw, exc, priority, max_wait, governor)
+
+    async def _renewed(
+        self,
+        raw: RawRequest,
+        path: str,
+        expired: ExpiredApiKeyError,
+        priority: Priority,
+        max_wait: float | None,
+    ) -> Any:
+        """A 401 EXPIRED: tried once more on the key that replaced the one it carried.
+
+        If the key has not changed yet, the key provider (if any) is asked for a new one.
+        """
+        if self._headers.get("Authorization") == raw.headers.get("Authorization") and (
+            self._on_key_expired is None or not await self._on_key_expired()
+        ):
+            raise expired
+        headers = {**raw.headers, "Authorization": self._headers["Authorization"]}
+        return await self._attempt(
+            raw._replace(headers=headers), path, priority, max_wait, self._governor
+        )
 
     async def _follow(
         self,
@@ -232,6 +279,7 @@ class HttpRequester:
         redirect: UnexpectedRedirectError,
         priority: Priority,
         max_wait: float | None,
+        governor: Governor,
     ) -> Any:
         """Follow same-origin GET redirects (opt-in), at most MAX_REDIRECTS of them.
 
@@ -242,13 +290,13 @@ class HttpRequester:
                 origin, no Location, a dot segment), or one past MAX_REDIRECTS.
         """
         for _ in range(MAX_REDIRECTS):
-            target = _redirect_target(raw, redirect)
+            target = redirect_target(raw.method, raw.url, redirect)
             # The Location carries its own query: the first request's params are not re-sent.
             raw = raw._replace(url=target, params=None)
             path = _path_of(target)
-            permit = self._governor.try_acquire(priority)
+            permit = governor.try_acquire(priority)
             if permit is None:
-                permit = await self._governor.acquire(priority, max_wait)
+                permit = await governor.acquire(priority, max_wait)
             try:
                 response = await self._transport.send(raw)
             except BaseException as exc:
@@ -267,8 +315,15 @@ class HttpRequester:
         observation = self._rate_limits.read(response.headers.get, status, self._clock.time())
         permit.observe(observation)  # an answered request was sent: this ends it as spent
         if log.isEnabledFor(logging.DEBUG):  # one call, not two, when debug logging is off
+            # Personal data never reaches a log: see _redact.py.
             log.debug(
-                "gu1 %s %s -> %d (remaining %s)", raw.method, path, status, observation.remaining
+                "gu1 %s %s -> %d (remaining %s) sent %s got %s",
+                raw.method,
+                redact_path(path),
+                status,
+                observation.remaining,
+                sent(raw.params, raw.json, raw.files),
+                summary(response.body),
             )
         if status >= 300:  # gu1 does not redirect: a 3xx is an error too, unless followed
             raise error_from_response(
@@ -314,41 +369,12 @@ def _checked_path(path: str) -> str:
     return escape_path(path)
 
 
-def _origin(url: str) -> tuple[str, str, int | None] | None:
-    parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
-        return None  # credentials in a Location: never the same origin
-    try:
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    except ValueError:  # a port that is not a number
-        return None
-    return parts.scheme, (parts.hostname or "").lower(), port
-
-
-def _redirect_target(raw: RawRequest, redirect: UnexpectedRedirectError) -> str:
-    """Where a followable redirect goes, as an encoded URL; else raise `redirect` itself."""
-    location = redirect.location
-    if raw.method != "GET" or location is None:
-        raise redirect
-    here = _origin(raw.url)
-    target = urljoin(raw.url, location)
-    if here is None or _origin(target) != here:
-        redirect.message = f"refused to follow a redirect to another origin: {redirect.message}"
-        raise redirect
-    if has_dot_segment(urlsplit(location).path):
-        redirect.message = f"refused to follow a redirect to a dot segment: {redirect.message}"
-        raise redirect
-    parts = urlsplit(target)
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{parts.netloc}" + escape_path((parts.path or "/") + query)
-
-
 def _unanswered(permit: Permit, exc: BaseException, raw: RawRequest, path: str) -> None:
     """End the permit of an attempt that got no response."""
     if isinstance(exc, APIConnectionError):
         if exc.sent is not False:
             permit.mark_sent()  # it may have reached gu1 and been counted
-        log.debug("gu1 %s %s failed: %s", raw.method, path, exc.message)
+        log.debug("gu1 %s %s failed: %s", raw.method, redact_path(path), exc.message)
     else:
         # Cancelled mid-flight (or a bug): the request may have been counted; assume it was.
         permit.mark_sent()

@@ -20,10 +20,11 @@ only when a store is built).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -123,6 +124,8 @@ class RedisStore:
             socket_timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
             self._timeout = None if socket_timeout else 1.0
         self._errors = _redis_errors()
+        # Plain callbacks (exception, fell back to local?) for metrics; bind() shares them.
+        self._error_listeners: list[Callable[[BaseException, bool], None]] = []
         self._link = Link(client, self._timeout)
         self._owns_client = False
         self._key = f"{KEY_PREFIX}{namespace}:state"
@@ -209,7 +212,12 @@ class RedisStore:
             probe_interval=self._probe_interval,
         )
         store._link = self._link  # one set of connections per client
+        store._error_listeners = self._error_listeners
         return store
+
+    def add_error_listener(self, callback: Callable[[BaseException, bool], None]) -> None:
+        """Call `callback(exc, fell_back_to_local)` at each Redis failure (bound stores too)."""
+        self._error_listeners.append(callback)
 
     @property
     def namespace(self) -> str:
@@ -419,6 +427,9 @@ class RedisStore:
         return decode_state(self._last[3], self._last[2])
 
     def _failed(self, now: float, exc: BaseException) -> None:
+        for listener in self._error_listeners:
+            with contextlib.suppress(Exception):
+                listener(exc, self._on_error == "local")
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if self._on_error == "raise":
             raise GovernorStoreError(

@@ -10,9 +10,18 @@ import attrs
 
 from gu1_async._serde import structure
 
-__all__ = ["ApiResult", "Gu1Model", "RulesExecutionSummary"]
+__all__ = ["PERSONAL", "ApiResult", "Gu1Model", "RulesExecutionSummary", "personal"]
+
+PERSONAL = "gu1_personal"
+"""Field metadata key: the value is personal data (a name, tax id, document, contact,
+address, date of birth, IP...). DEBUG logs show such fields as a redaction marker."""
 
 _M = TypeVar("_M", bound="Gu1Model")
+
+
+def personal() -> Any:
+    """An optional field (default None) that holds personal data; see `PERSONAL`."""
+    return attrs.field(default=None, metadata={PERSONAL: True})
 
 
 @attrs.frozen(kw_only=True, repr=False)

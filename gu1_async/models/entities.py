@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import attrs
 
-from gu1_async.models._base import Gu1Model, RulesExecutionSummary
+from gu1_async.models._base import Gu1Model, RulesExecutionSummary, personal
 
 __all__ = [
     "AttributesUpdateResult",
@@ -74,20 +74,20 @@ class Entity(Gu1Model):
     external_id: str | None = None
     organization_id: str | None = None
     type: EntityType | None = None
-    name: str | None = None
-    tax_id: str | None = None
+    name: str | None = personal()
+    tax_id: str | None = personal()
     country_code: str | None = None
     nationality: str | None = None
-    email: str | None = None
-    phone: str | None = None
+    email: str | None = personal()
+    phone: str | None = personal()
     risk_score: float | None = None
     risk_factors: tuple[RiskFactor, ...] | None = None
     status: EntityStatus | None = None
     is_client: bool | None = None
     kyc_verified: bool | None = None
     kyc_provider: str | None = None
-    kyc_data: Mapping[str, Any] | None = None
-    entity_data: Mapping[str, Any] | None = None
+    kyc_data: Mapping[str, Any] | None = personal()
+    entity_data: Mapping[str, Any] | None = personal()
     attributes: Mapping[str, Any] | None = None
     current_evaluation: EntityEvaluation | None = None
     created_at: _dt.datetime | None = None

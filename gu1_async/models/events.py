@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import attrs
 
-from gu1_async.models._base import Gu1Model, RulesExecutionSummary
+from gu1_async.models._base import Gu1Model, RulesExecutionSummary, personal
 
 __all__ = [
     "Device",
@@ -44,11 +44,11 @@ class UserEvent(Gu1Model):
     user_id: str | None = None
     entity_id: str | None = None
     entity_external_id: str | None = None
-    tax_id: str | None = None
+    tax_id: str | None = personal()
     timestamp: _dt.datetime | None = None
     event_date: str | None = None
     device_id: str | None = None
-    ip_address: str | None = None
+    ip_address: str | None = personal()
     country: str | None = None
     is_vpn: bool | None = None
     is_proxy: bool | None = None
@@ -63,8 +63,8 @@ class EventEntityRef(Gu1Model):
     id: str | None = None
     was_created: bool | None = None
     external_id: str | None = None
-    tax_id: str | None = None
-    name: str | None = None
+    tax_id: str | None = personal()
+    name: str | None = personal()
     type: str | None = None
 
 
@@ -110,13 +110,13 @@ class Device(Gu1Model):
     os_version: str | None = None
     browser: str | None = None
     browser_version: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = personal()
+    longitude: float | None = personal()
     city: str | None = None
     region: str | None = None
     country: str | None = None
     country_code: str | None = None
-    ip_address: str | None = None
+    ip_address: str | None = personal()
     is_emulator: bool | None = None
     is_rooted: bool | None = None
     is_blocked: bool | None = None

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import attrs
 
-from gu1_async.models._base import Gu1Model
+from gu1_async.models._base import Gu1Model, personal
 
 __all__ = ["KycStatus", "KycValidation"]
 
@@ -38,14 +38,14 @@ class KycValidation(Gu1Model):
     validation_session_id: str | None = None
     status: KycStatus | None = None
     provider: str | None = None
-    provider_session_url: str | None = None
+    provider_session_url: str | None = personal()
     is_current: bool | None = None
     decision: Mapping[str, Any] | None = None
-    documents_verified: tuple[Any, ...] | None = None
-    biometric_result: Any = None
+    documents_verified: tuple[Any, ...] | None = personal()
+    biometric_result: Any = personal()
     risk_assessment: Any = None
-    verified_fields: tuple[Any, ...] | None = None
-    extracted_data: Mapping[str, Any] | None = None
+    verified_fields: tuple[Any, ...] | None = personal()
+    extracted_data: Mapping[str, Any] | None = personal()
     warnings: tuple[Any, ...] | None = None
     expires_at: _dt.datetime | None = None
     verified_at: _dt.datetime | None = None

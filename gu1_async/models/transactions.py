@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import attrs
 
-from gu1_async.models._base import Gu1Model, RulesExecutionSummary
+from gu1_async.models._base import Gu1Model, RulesExecutionSummary, personal
 
 __all__ = [
     "CurrencyExchange",
@@ -82,10 +82,10 @@ class TransactionParty(Gu1Model):
 
     entity_id: str | None = None
     external_id: str | None = None
-    name: str | None = None
+    name: str | None = personal()
     country: str | None = None
     type: str | None = None
-    tax_id: str | None = None
+    tax_id: str | None = personal()
 
 
 @attrs.frozen(kw_only=True, repr=False)

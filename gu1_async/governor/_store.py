@@ -301,10 +301,13 @@ class MemoryStore:
         i = 0 if windows[0].limit == limit else match(windows, limit, observation.reset_after, now)
         w = windows[i]
         period = observation.window
-        if period is not None and 0 < period < w.period:
+        reset_after = observation.reset_after
+        if period is not None and 0.001 <= period < w.period and reset_after and reset_after > 0:
             # The server's own period (named by it, or measured): the window rolls by it, and
             # no edge believed from the old one lies further off than one such period. Only
-            # ever shorter: no window is believed longer than the plan describes.
+            # ever shorter: no window is believed longer than the plan describes. Only with a
+            # Reset, which places the edges (a window still counted over a sliding period
+            # keeps the period its count was kept in).
             w.period = period
             if w.reset_at > now + period:
                 w.reset_at = now + period

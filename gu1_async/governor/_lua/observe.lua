@@ -94,7 +94,7 @@ local function described(limit, remaining, reset_after, period)
   local i = match(limit, reset_after)
   local w = W[i]
   -- The server's own period (named by it, or measured): the window rolls by it.
-  if period ~= nil and period > 0 and period < w.T then
+  if period ~= nil and period >= 0.001 and period < w.T and reset_after ~= nil and reset_after > 0 then
     w.T = period
     if w.rs > now + period then w.rs = now + period end
   end

@@ -9,7 +9,7 @@ GitHub and in the MkDocs site:
     await client.entities.get(entity_id)
     ```
 
-A fragment must still be valid Python as the body of an async function. Every other block is a
+A fragment must still be valid Python: a module, or the body of an async function. Every other block is a
 complete program: it must run as written with `python -c`, no top-level `await`, against a
 `FakeGu1Server` started for it, with only `GU1_API_KEY` (the fake's key), `GU1_BASE_URL`
 and `GU1_WEBHOOK_SECRET` in its environment: no network, no real key. A snippet that rots
@@ -52,8 +52,20 @@ class Block:
         return f"{self.path}:{self.line}"
 
 
+SNIPPET = re.compile(r'^--8<-- "(?P<path>[^"]+)"$')
+
+
+def _included(row: str) -> str:
+    """A row of a block, or the file it includes (pymdownx.snippets, base path ".")."""
+    included = SNIPPET.match(row.strip())
+    if included is None:
+        return row + "\n"
+    return (ROOT / included.group("path")).read_text(encoding="utf-8")
+
+
 def doc_files() -> list[Path]:
-    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "examples/README.md"]
+    docs = sorted((ROOT / "docs").rglob("*.md"))
+    return [ROOT / "README.md", *docs, ROOT / "examples/README.md"]
 
 
 def blocks() -> list[Block]:
@@ -67,7 +79,7 @@ def blocks() -> list[Block]:
             line = text.count("\n", 0, match.start()) + 1
             above = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
             indent = len(match.group("indent"))
-            code = "".join(row[indent:] + "\n" for row in match.group("body").splitlines())
+            code = "".join(_included(row[indent:]) for row in match.group("body").splitlines())
             found.append(Block(relative, line, code, bool(FRAGMENT.search(above))))
     return found
 
@@ -84,9 +96,12 @@ def test_the_docs_have_both_kinds_and_only_known_files_are_pending() -> None:
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.fragment], ids=lambda b: b.name)
 def test_fragment_is_valid_python(block: Block) -> None:
-    # As the body of an async function: `await`, `async with` and `return` are allowed.
-    body = "".join(f"    {row}\n" for row in block.code.splitlines())
-    compile(f"async def fragment():\n{body}    pass\n", block.name, "exec")
+    try:  # a whole module (an included example)...
+        compile(block.code, block.name, "exec")
+    except SyntaxError:
+        # ...or the body of an async function: `await`, `async with`, `return` allowed.
+        body = "".join(f"    {row}\n" for row in block.code.splitlines())
+        compile(f"async def fragment():\n{body}    pass\n", block.name, "exec")
 
 
 def undefined_names(code: str) -> set[str]:

@@ -9,11 +9,11 @@ GitHub and in the MkDocs site:
     await client.entities.get(entity_id)
     ```
 
-A fragment must still be valid Python: a module, or the body of an async function. Every other block is a
-complete program: it must run as written with `python -c`, no top-level `await`, against a
-`FakeGu1Server` started for it, with only `GU1_API_KEY` (the fake's key), `GU1_BASE_URL`
-and `GU1_WEBHOOK_SECRET` in its environment: no network, no real key. A snippet that rots
-fails here.
+A fragment must still be valid Python: a module, or the body of an async function.
+Every other block is a complete program: it must run as written with `python -c`, with
+no top-level `await` and no undefined name, against a `FakeGu1Server` started for it,
+with only `GU1_API_KEY` (the fake's key), `GU1_BASE_URL` and `GU1_WEBHOOK_SECRET` in its
+environment: no network, no real key. A snippet that rots fails here.
 """
 
 from __future__ import annotations

@@ -47,18 +47,25 @@ class Checkpoint:
         self._last_sync = time.monotonic()
 
     @classmethod
-    def open(cls, path: Path, *, input_path: Path, kind: str, resume: bool) -> Checkpoint:
+    def open(
+        cls, path: Path, *, input_path: Path, kind: str, resume: bool, shard: str | None = None
+    ) -> Checkpoint:
         """Start a fresh checkpoint, or (resume) load the old one and compact it.
 
+        With `shard` ("2/3", "2/3 by external-id"), the indices are the shard's own row
+        numbers, and only the same shard may resume it.
+
         Raises:
-            CheckpointMismatchError: resuming a checkpoint of another input or kind.
+            CheckpointMismatchError: resuming a checkpoint of another input, kind or shard.
         """
-        header = {
+        header: dict[str, Any] = {
             "gu1_checkpoint": _VERSION,
             "input": str(input_path.resolve()),
             "size": input_path.stat().st_size,
             "kind": kind,
         }
+        if shard is not None:  # absent, not null: checkpoints of unsharded runs stay as they were
+            header["shard"] = shard
         checkpoint = cls(path, header)
         if resume and path.exists():
             checkpoint._load()
@@ -133,11 +140,11 @@ class Checkpoint:
                 old = None
             if not isinstance(old, dict) or old.get("gu1_checkpoint") != _VERSION:
                 raise CheckpointMismatchError(f"{self.path} is not a gu1 ingest checkpoint")
-            for name in ("input", "size", "kind"):
-                if old.get(name) != self.header[name]:
+            for name in ("input", "size", "kind", "shard"):
+                if old.get(name) != self.header.get(name):
                     raise CheckpointMismatchError(
                         f"{self.path} was written for {name}={old.get(name)!r}, not "
-                        f"{self.header[name]!r}; use --restart to start over"
+                        f"{self.header.get(name)!r}; use --restart to start over"
                     )
             for line in handle:
                 if not line.endswith("\n"):

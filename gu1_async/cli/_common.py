@@ -14,7 +14,7 @@ import contextlib
 import functools
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,9 +36,11 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "KeySource",
     "async_command",
+    "closing_store",
     "gu1_options",
     "load_key",
     "make_client",
+    "redis_store",
     "resolve_plan",
     "route_signals",
 ]
@@ -145,8 +147,9 @@ def make_client(
     retry: RetryPolicy | None = None,
     max_connections: int = 100,
     allow_environment_mismatch: bool = False,
+    store: Any = None,
 ) -> Gu1Client:
-    """A client for the key in the environment (or `.env`).
+    """A client for the key in the environment (or `.env`), on `store` if given.
 
     Raises:
         click.ClickException: no usable key, or a bad base URL.
@@ -160,6 +163,7 @@ def make_client(
             retry=retry,
             max_connections=max_connections,
             allow_environment_mismatch=allow_environment_mismatch,
+            store=store,
         )
     except EnvironmentMismatchError as exc:
         message = exc.message.replace(
@@ -198,3 +202,25 @@ def async_command(fn: Callable[..., Any]) -> Callable[..., Any]:
         return asyncio.run(fn(*args, **kwargs))
 
     return wrapper
+
+
+def redis_store(url: str | None, lease: float | None = None) -> Any:
+    """A `RedisStore` on `url` (`--redis`), or None; `lease` None keeps the store's."""
+    if url is None:
+        return None
+    from ..governor.redis import RedisStore
+
+    try:
+        return RedisStore.from_url(url) if lease is None else RedisStore.from_url(url, lease=lease)
+    except Gu1Error as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+
+
+@contextlib.asynccontextmanager
+async def closing_store(store: Any) -> AsyncIterator[None]:
+    """Close `store` (if any) when the block ends."""
+    try:
+        yield
+    finally:
+        if store is not None:
+            await store.aclose()  # after the client: hands back what is in flight first

@@ -41,12 +41,15 @@ from ._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     async_command,
+    closing_store,
     gu1_options,
     make_client,
+    redis_store,
     route_signals,
 )
 from ._progress import IngestProgress
 from ._rejects import Rejects, describe_failures
+from ._report_file import echo_merged, load_previous, write_report
 from ._rows import (
     DEFAULT_ENCODING,
     BadRow,
@@ -56,6 +59,7 @@ from ._rows import (
     detect_format,
     read_rows,
 )
+from ._shard import SHARD_BY, Shard, ShardedRows, rows_in_shard
 
 __all__ = ["ingest", "run_ingestion"]
 
@@ -146,7 +150,11 @@ async def run_ingestion(
     Raises:
         BulkUnavailableError: `via="bulk"` and the account has no bulk import.
     """
-    skip = checkpoint.is_done if checkpoint is not None else None
+    skip: Callable[[int], bool] | None = checkpoint.is_done if checkpoint is not None else None
+    # A shard's rows are numbered within the shard; rejects name the row's number in the file.
+    numbers = rows if isinstance(rows, ShardedRows) else None
+    if numbers is not None and skip is not None:
+        skip = numbers.skipping(skip)
     run: Ingestion[Any, Any]
     rows_per_request = 1.0
     if via == "upsert":
@@ -198,10 +206,11 @@ async def run_ingestion(
     ):
         async with run:
             async for outcome in run:
+                number = numbers.number_of(outcome.index) if numbers else outcome.index
                 if not outcome.ok:
                     assert outcome.error is not None
                     if rejects is not None:
-                        rejects.write(outcome.index, outcome.item, outcome.error)
+                        rejects.write(number, outcome.item, outcome.error)
                     if first_errors is not None:
                         first_errors.setdefault(type(outcome.error).__name__, outcome.error)
                 if checkpoint is not None:
@@ -210,7 +219,9 @@ async def run_ingestion(
 
 
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--kind", type=click.Choice(KINDS), default="entities", show_default=True)
 @click.option(
     "--format",
@@ -270,11 +281,59 @@ async def run_ingestion(
     default=None,
     help="Fail a row instead of waiting longer than this many seconds for quota.",
 )
+@click.option(
+    "--shard",
+    "shard_spec",
+    default=None,
+    metavar="K/N",
+    help="Send only shard K of N (1 <= K <= N): run N of these, on one machine or many, "
+    "to send every row exactly once. Each shard has its own checkpoint, rejects and report.",
+)
+@click.option(
+    "--shard-by",
+    type=click.Choice(SHARD_BY),
+    default="row",
+    show_default=True,
+    help="Split by row number, or by a hash of each row's externalId (all of an entity's "
+    "rows in one shard, whatever the file's order).",
+)
+@click.option(
+    "--redis",
+    "redis_url",
+    envvar="GU1_REDIS_URL",
+    default=None,
+    metavar="URL",
+    help="Share the key's rate-limit budget with every process on this Redis (the shards, "
+    "your workers) instead of each spending the whole quota. Needs gu1-async[redis].",
+)
+@click.option(
+    "--redis-lease",
+    envvar="GU1_REDIS_LEASE",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    hidden=True,
+    help="Seconds before a dead process's share of the Redis budget is freed (the store's "
+    "lease, 120 s): a process killed while it held a window's probe stalls the others "
+    "that long.",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the run's report as JSON here [default with --shard: FILE.shard-K-of-N"
+    ".report.json]; a resumed run adds to it.",
+)
+@click.option(
+    "--merge-report",
+    is_flag=True,
+    help="Instead of ingesting, add up the report files given as FILES (one per shard).",
+)
 @click.option("--progress/--no-progress", default=True, help="Show the live progress bar.")
 @gu1_options
 @async_command
 async def ingest(
-    file: Path,
+    files: tuple[Path, ...],
     kind: str,
     fmt: str,
     encoding: str,
@@ -286,6 +345,12 @@ async def ingest(
     resume: bool,
     restart: bool,
     max_wait: float | None,
+    shard_spec: str | None,
+    shard_by: str,
+    redis_url: str | None,
+    redis_lease: float | None,
+    report_file: Path | None,
+    merge_report: bool,
     progress: bool,
     base_url: str | None,
     plan: str,
@@ -299,7 +364,20 @@ async def ingest(
     taxId, where gu1 skips a tax id it already has. Ends with `N succeeded, N failed` (and
     `N skipped` when --resume skipped rows finished earlier). Exit status: 0 all rows
     succeeded, 1 some failed (or the bulk endpoint is not available), 130 interrupted.
+
+    With --merge-report, FILES are the shards' report files: prints their sum and exits 0
+    only if every shard is there and every row finished and succeeded.
     """
+    if merge_report:
+        echo_merged(files)
+        return
+    if len(files) != 1:
+        raise click.UsageError("ingest takes one FILE (several only with --merge-report)")
+    file = files[0]
+    try:
+        shard = Shard.parse(shard_spec, shard_by) if shard_spec else Shard(by=shard_by)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     if resume and restart:
         raise click.UsageError("--resume and --restart exclude each other")
     if via != "upsert" and kind != "entities":
@@ -308,8 +386,12 @@ async def ingest(
         concurrency = DEFAULT_CONCURRENCY if via == "upsert" else DEFAULT_BULK_CONCURRENCY
     # gu1 recommends a poll every 2 s; on a fake server's scaled time that is 2 API seconds.
     poll_interval = DEFAULT_POLL_INTERVAL / (time_scale or 1.0)
-    checkpoint_path = checkpoint or file.with_name(file.name + ".checkpoint")
-    rejects_path = rejects or file.with_name(file.name + ".rejects.jsonl")
+    stem = file.name + shard.suffix
+    checkpoint_path = checkpoint or file.with_name(stem + ".checkpoint")
+    rejects_path = rejects or file.with_name(stem + ".rejects.jsonl")
+    report_path = report_file or (
+        file.with_name(stem + ".report.json") if shard.count > 1 else None
+    )
     if checkpoint_path.exists() and not (resume or restart):
         raise click.UsageError(
             f"{checkpoint_path} exists from an earlier run: pass --resume to continue it "
@@ -317,33 +399,49 @@ async def ingest(
         )
     row_format = detect_format(file, fmt)
     try:
-        total = count_rows(file, row_format, encoding)
+        total = rows_in_shard(
+            count_rows(file, row_format, encoding),
+            shard,
+            lambda: read_rows(file, row_format, encoding),
+        )
     except UnreadableFileError as exc:
         raise click.UsageError(f"{file}: {exc}") from None
     # The client first: a missing or malformed key fails before a checkpoint is written
     # (one left behind would make the next, keyed run ask for --resume).
+    store = redis_store(redis_url, redis_lease)
     client = make_client(
         base_url,
         plan,
         time_scale,
         max_connections=concurrency,
         allow_environment_mismatch=allow_environment_mismatch,
+        store=store,
     )
-    async with client:
+    async with closing_store(store), client:
         try:
-            state = Checkpoint.open(checkpoint_path, input_path=file, kind=kind, resume=resume)
+            state = Checkpoint.open(
+                checkpoint_path,
+                input_path=file,
+                kind=kind,
+                resume=resume,
+                shard=f"{shard.label} by {shard.by}" if shard.count > 1 else None,
+            )
         except CheckpointMismatchError as exc:
             raise click.UsageError(str(exc)) from None
+        previous = {}
+        if report_path is not None and resume:
+            previous = load_previous(report_path, input_path=file, kind=kind, shard=shard)
         console = Console(stderr=True)
         if state.finished_before:
             console.print(f"resuming: {state.finished_before} of {total} rows finished earlier")
         writer = Rejects(rejects_path)
         first_errors: dict[str, BaseException] = {}
         try:
+            rows = read_rows(file, row_format, encoding)
             report, interrupts = await run_ingestion(
                 client,
                 kind,
-                read_rows(file, row_format, encoding),
+                ShardedRows(rows, shard) if shard.count > 1 else rows,
                 total=total,
                 concurrency=concurrency,
                 checkpoint=state,
@@ -351,7 +449,7 @@ async def ingest(
                 progress=progress,
                 console=console,
                 max_wait=max_wait,
-                description=kind,
+                description=kind if shard.count == 1 else f"{kind} {shard.label}",
                 via=via,
                 bulk_size=bulk_size,
                 poll_interval=poll_interval,
@@ -362,6 +460,17 @@ async def ingest(
         finally:
             state.close()
             writer.close()
+    if report_path is not None:
+        write_report(
+            report_path,
+            report,
+            input_path=file,
+            kind=kind,
+            shard=shard,
+            rows=total,
+            finished=state.finished,
+            previous=previous,
+        )
     _print_summary(report, interrupts, state, writer, first_errors)
     if interrupts:
         raise SystemExit(EXIT_INTERRUPTED)

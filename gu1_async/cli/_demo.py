@@ -10,7 +10,7 @@ from rich.console import Console
 
 from .. import Gu1Client, Plan
 from ..testing import DEFAULT_KEY, FakeGu1Server
-from ._ingest import run_ingestion
+from ._ingest_run import run_ingestion
 from ._rejects import describe_failures
 from ._rows import Row
 

@@ -17,6 +17,7 @@ __all__ = [
     "KEY",
     "ApiError",
     "bad_request",
+    "bearer_token",
     "error_response",
     "iso",
     "json_response",
@@ -144,3 +145,11 @@ def normalize_tax_id(tax_id: str) -> str:
 def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
     """A gu1 error answer: `{"success": false, "error": {"code", "message"}}` and `extra`."""
     return json_response(ApiError(status, code, message, **extra).body(), status=status)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The key presented as `Authorization: Bearer <key>`, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None

@@ -30,6 +30,7 @@ from aiohttp import web
 from ._common import (
     KEY,
     ApiError,
+    bearer_token,
     json_response,
 )
 from ._common import error_response as _error
@@ -55,13 +56,6 @@ __all__ = ["FakeGu1Server"]
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
 
 
 def _check_rate(name: str, value: float) -> float:
@@ -349,7 +343,7 @@ class FakeGu1Server:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self._state.tick()
         now = self._state.now()
-        presented = _bearer(request)
+        presented = bearer_token(request)
         counters = self._counters[presented or ""]
         response, decision = await self._answer(request, handler, presented, now)
         if self.latency:

@@ -237,6 +237,26 @@ class HttpRequester:
         governor: Governor,
     ) -> Any:
         """One retry: the same steps as the first attempt in `request`, on the call's key."""
+        try:
+            return await self._exchange(raw, path, priority, max_wait, governor)
+        except UnexpectedRedirectError as exc:
+            if not self._follow_redirects:
+                raise
+            return await self._follow(raw, exc, priority, max_wait, governor)
+
+    async def _exchange(
+        self,
+        raw: RawRequest,
+        path: str,
+        priority: Priority,
+        max_wait: float | None,
+        governor: Governor,
+    ) -> Any:
+        """A governor slot, the request, and its answer read (or the permit ended unanswered).
+
+        (The first attempt in `send` spells the same steps out inline, to save a coroutine
+        frame on the common path.)
+        """
         permit = governor.try_acquire(priority)
         if permit is None:
             permit = await governor.acquire(priority, max_wait)
@@ -245,12 +265,7 @@ class HttpRequester:
         except BaseException as exc:
             _unanswered(permit, exc, raw, path)
             raise
-        try:
-            return self._answer(raw, path, permit, response)
-        except UnexpectedRedirectError as exc:
-            if not self._follow_redirects:
-                raise
-            return await self._follow(raw, exc, priority, max_wait, governor)
+        return self._answer(raw, path, permit, response)
 
     async def _renewed(
         self,
@@ -294,16 +309,8 @@ class HttpRequester:
             # The Location carries its own query: the first request's params are not re-sent.
             raw = raw._replace(url=target, params=None)
             path = _path_of(target)
-            permit = governor.try_acquire(priority)
-            if permit is None:
-                permit = await governor.acquire(priority, max_wait)
             try:
-                response = await self._transport.send(raw)
-            except BaseException as exc:
-                _unanswered(permit, exc, raw, path)
-                raise
-            try:
-                return self._answer(raw, path, permit, response)
+                return await self._exchange(raw, path, priority, max_wait, governor)
             except UnexpectedRedirectError as again:
                 redirect = again
         redirect.message = f"stopped after {MAX_REDIRECTS} redirects: {redirect.message}"

@@ -26,6 +26,7 @@ from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport
 from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
 from ._version import __version__
 from .governor import Governor, Plan
+from .governor._governor import DEFAULT_LEND
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -50,6 +51,7 @@ class _Settings:
     plan: Plan
     reserve: float
     allow_environment_mismatch: bool
+    lend: float = DEFAULT_LEND
     follow_redirects: bool = False
 
 
@@ -90,6 +92,7 @@ class _Pool:
                 reserve=settings.reserve,
                 max_wait=settings.max_wait,
                 store=store,
+                lend=settings.lend,
             )
             state = self.keys[fingerprint] = _KeyState(governor, settings.retry)
         return state
@@ -114,6 +117,8 @@ class Gu1Client:
         max_wait: the default longest governor wait, seconds, before
             `QuotaExhaustedError` (None: wait as long as the quota requires).
         reserve: fraction of each window only INTERACTIVE requests may use.
+        lend: the last fraction of a window in which the reserve interactive work left
+            unused is lent to batch work (default 0.1; 0 never lends; see the governor).
         retry: the `RetryPolicy`.
         clock: time source (inject a `FakeClock` in tests).
         store: a shared governor store (e.g. `RedisStore`); None keeps state in-process.
@@ -171,6 +176,7 @@ class Gu1Client:
         priority: Priority = Priority.INTERACTIVE,
         max_wait: float | None = None,
         reserve: float = 0.0,
+        lend: float = DEFAULT_LEND,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         store: Any = None,
@@ -190,6 +196,7 @@ class Gu1Client:
             retry=retry or RetryPolicy(),
             plan=Plan.coerce(plan),
             reserve=reserve,
+            lend=lend,
             allow_environment_mismatch=allow_environment_mismatch,
             follow_redirects=bool(follow_redirects),
         )

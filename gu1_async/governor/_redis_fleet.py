@@ -89,7 +89,9 @@ class Fleet:
     async def listen(self) -> None:
         """Be subscribed (one round trip the first time, and after a dropped connection)."""
         ready = self._ready
-        if ready is None or (ready.done() and ready.exception() is not None):
+        if ready is not None and ready.done() and ready.exception() is None:
+            return  # (the common case: subscribed, and still listening)
+        if ready is None or ready.done():
             ready = self._ready = asyncio.get_running_loop().create_future()
             self._reader = asyncio.get_running_loop().create_task(self._read(ready))
         await _within(self._bound, asyncio.shield(ready))
@@ -142,6 +144,8 @@ class Fleet:
                 ready.exception()  # (retrieved: the caller may have gone)
             if isinstance(exc, Exception):
                 _log.debug("governor store: the grant channel dropped: %r", exc)
+            if self._ready is ready:
+                self._ready = None  # the next ticket subscribes again
             self._lost()
             if not isinstance(exc, Exception):
                 raise

@@ -76,6 +76,7 @@ MODES = {
 async def run_worker(mode: str, url: str, redis_url: str, start_at: float, until: float) -> Any:
     latencies: list[float] = []
     failures = 0
+    trips = granted = 0
 
     async def loop(send: Callable[[], Awaitable[None]]) -> None:
         nonlocal failures
@@ -105,8 +106,10 @@ async def run_worker(mode: str, url: str, redis_url: str, start_at: float, until
                 await client.request("GET", "/entities", params={"limit": 1})
 
             await run_tasks(send)
+            granted = client.governor.stats().granted
         if store is not None:
             await store.aclose()
+            trips = store.round_trips
     else:
         storage = storage_from_string(f"async+{redis_url}")
         limiter = MovingWindowRateLimiter(storage)
@@ -126,7 +129,7 @@ async def run_worker(mode: str, url: str, redis_url: str, start_at: float, until
                         raise RuntimeError(response.status)
 
             await run_tasks(send)
-    return {"latencies": latencies, "failures": failures}
+    return {"latencies": latencies, "failures": failures, "trips": trips, "granted": granted}
 
 
 # -- the parent: servers, scenarios, tables -----------------------------------------------
@@ -193,6 +196,9 @@ async def scenario(mode: str, redis_url: str, duration: float) -> list[str]:
         f"{percentile(latencies, 50) * 1e3:.0f}",
         f"{percentile(latencies, 99) * 1e3:.0f}",
         "/".join(map(str, per_worker)),
+        f"{sum(r['trips'] for r in results) / max(1, sum(r['granted'] for r in results)):.2f}"
+        if mode == "redis"
+        else "-",
     ]
 
 
@@ -209,6 +215,8 @@ window as shipped (its default async client is coredis); the same limiter on red
 client RedisStore uses) is shown beside it."""
 
 Op = Callable[[], Awaitable[Any]]
+stores: list[RedisStore] = []
+"""The acquire row's RedisStore (its round trips are counted)."""
 
 
 async def latency_variants(redis_url: str) -> tuple[dict[str, tuple[Op, Op]], list[Op]]:
@@ -220,6 +228,7 @@ async def latency_variants(redis_url: str) -> tuple[dict[str, tuple[Op, Op]], li
     plan = Plan.custom(Quota(10**9, 3600.0), Quota(10**9, 86400.0))
     variants: dict[str, tuple[Op, Op]] = {}
     closers: list[Op] = []
+    stores.clear()
 
     async def nothing() -> None:
         return None
@@ -227,6 +236,7 @@ async def latency_variants(redis_url: str) -> tuple[dict[str, tuple[Op, Op]], li
     for name, store in ((GU1, RedisStore.from_url(redis_url)), (LATENCY_VARIANTS[4], None)):
         if store is not None:
             closers.append(store.aclose)
+            stores.append(store)
         gov = Governor(plan, store=store)
         permit = await gov.acquire()  # the probe: its answer confirms the hour window
         permit.mark_sent()
@@ -241,7 +251,14 @@ async def latency_variants(redis_url: str) -> tuple[dict[str, tuple[Op, Op]], li
             # let it finish, so the next acquire starts from the same state.
             held.pop().release()
             current = asyncio.current_task()
-            await asyncio.gather(*(t for t in asyncio.all_tasks() if t is not current))
+            await asyncio.gather(
+                *(
+                    t
+                    for t in asyncio.all_tasks()
+                    # (not the store's grant-channel reader: it runs until the store closes)
+                    if t is not current and t.get_coro().__name__ != "_read"  # type: ignore[union-attr]
+                )
+            )
 
         variants[name] = (acquire, release)
     item = parse(f"{10**9} per 1 hour")
@@ -305,6 +322,7 @@ async def acquire_latency(redis_url: str, rounds: int, calls: int) -> None:
     )
     round_rows = []
     clock = time.perf_counter
+    trips = stores[0].round_trips
     for round_ in range(rounds):
         shift = round_ % len(names)
         order = [(name, *variants[name]) for name in names[shift:] + names[:shift]]
@@ -337,6 +355,11 @@ async def acquire_latency(redis_url: str, rounds: int, calls: int) -> None:
             "limits fixed (redis-py) p50 / p99",
         ],
         round_rows,
+    )
+    trips = (stores[0].round_trips - trips) / (rounds * calls)
+    print(
+        f"\nRedis round trips per granted request, uncontended: {trips:.2f} (the take, and "
+        "the permit's end in the background)"
     )
     ratios = [a / b for a, b in zip(p50[GU1], p50[PEER], strict=True)]
     print(
@@ -391,6 +414,7 @@ async def main(
                     "p50 ms",
                     "p99 ms",
                     "calls per worker",
+                    "Redis calls per grant",
                 ],
                 rows,
             )

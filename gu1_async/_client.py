@@ -28,6 +28,7 @@ from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
 from ._version import __version__
 from ._wiring import KeyProvider, KeySlot, Pool, Settings, build_requester
 from .governor import Governor, Plan
+from .governor._governor import DEFAULT_LEND
 from .hooks import Hooks, HookSet
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class Gu1Client:
         max_wait: the default longest governor wait, seconds, before
             `QuotaExhaustedError` (None: wait as long as the quota requires).
         reserve: fraction of each window only INTERACTIVE requests may use.
+        lend: the last fraction of a window in which the reserve interactive work left
+            unused is lent to batch work (default 0.1; 0 never lends; see the governor).
         retry: the `RetryPolicy`.
         clock: time source (inject a `FakeClock` in tests).
         store: a shared governor store (e.g. `RedisStore`); None keeps state in-process.
@@ -121,6 +124,7 @@ class Gu1Client:
         priority: Priority = Priority.INTERACTIVE,
         max_wait: float | None = None,
         reserve: float = 0.0,
+        lend: float = DEFAULT_LEND,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         store: Any = None,
@@ -149,6 +153,7 @@ class Gu1Client:
             retry=retry or RetryPolicy(),
             plan=Plan.coerce(plan),
             reserve=reserve,
+            lend=lend,
             allow_environment_mismatch=allow_environment_mismatch,
             follow_redirects=bool(follow_redirects),
         )

@@ -26,6 +26,7 @@ from ._retry import RetryBudget, RetryPolicy
 from ._transport import AiohttpTransport
 from ._types import Priority, Timeout
 from .governor import Governor, Plan
+from .governor._governor import DEFAULT_LEND
 from .hooks import GovernorAttached, HookSet, StoreError
 from .resources import get_endpoint
 
@@ -65,6 +66,7 @@ class Settings:
     plan: Plan
     reserve: float
     allow_environment_mismatch: bool
+    lend: float = DEFAULT_LEND
     follow_redirects: bool = False
 
 
@@ -111,6 +113,7 @@ class Pool:
                 settings.plan,
                 clock=self.clock,
                 reserve=settings.reserve,
+                lend=settings.lend,
                 max_wait=settings.max_wait,
                 store=store,
             )

@@ -13,7 +13,6 @@ import asyncio
 import datetime as _dt
 import math
 from collections import deque
-from collections.abc import Callable
 
 from .._clock import Clock, LoopClock, Timer
 from .._errors import ConfigurationError, QuotaExhaustedError
@@ -23,7 +22,7 @@ from ._evidence import Evidence
 from ._observation import Observation
 from ._permit import Permit, Slot
 from ._quota import Plan
-from ._remote import RemoteDriver, Waiter
+from ._remote import RemoteDriver, Waiter, _expire, _Expired
 from ._stats import GovernorStats
 from ._store import GovernorStore, MemoryStore
 
@@ -31,6 +30,9 @@ __all__ = ["DEFAULT_PLAN", "Governor"]
 
 DEFAULT_PLAN = Plan.FREE
 """The plan assumed when none is given: the smallest, so an unknown key starts safe."""
+
+DEFAULT_LEND = 0.1
+"""The last fraction of each window in which the unused reserve is lent to batch work."""
 
 
 class Governor(RemoteDriver):
@@ -42,6 +44,10 @@ class Governor(RemoteDriver):
         clock: where time comes from; default the running event loop's clock.
         reserve: fraction (0 <= reserve < 1) of each window that only
             `Priority.INTERACTIVE` may use, so batch work cannot starve interactive work.
+        lend: in the last `lend` (0 <= lend <= 1) of a window whose edge a header placed,
+            the reserve interactive work has not used is lent to batch work, the part held
+            back shrinking linearly to 0 at the reset; an interactive request can then wait
+            at most `lend * period` for the reset (0: never lend).
         max_wait: default longest wait in seconds for `acquire()`/`slot()` when the call
             does not say; None (the default) waits as long as the quota requires.
         store: where the window numbers live; default an in-process `MemoryStore`.
@@ -58,9 +64,12 @@ class Governor(RemoteDriver):
         reserve: float = 0.0,
         max_wait: float | None = None,
         store: GovernorStore | None = None,
+        lend: float = DEFAULT_LEND,
     ) -> None:
         if not 0.0 <= reserve < 1.0:
             raise ConfigurationError(f"reserve must be in [0, 1), got {reserve!r}")
+        if not 0.0 <= lend <= 1.0:
+            raise ConfigurationError(f"lend must be in [0, 1], got {lend!r}")
         if max_wait is not None and not max_wait >= 0:
             raise ConfigurationError(f"max_wait must be >= 0 or None, got {max_wait!r}")
         self._plan = Plan.coerce(plan)
@@ -69,12 +78,13 @@ class Governor(RemoteDriver):
         self._max_wait = max_wait
         self._store: GovernorStore = store if store is not None else MemoryStore()
         self._local = bool(self._store.is_local)
-        self._store.configure(self._plan.quotas, reserve, self._clock.monotonic())
+        self._store.configure(self._plan.quotas, reserve, self._clock.monotonic(), lend)
         # Bound once: the uncontended path is a handful of attribute reads and two calls.
         self._now = self._clock.monotonic
         self._take = self._store.take if self._local else _never
         self._queues: tuple[deque[Waiter], ...] = tuple(deque() for _ in Priority)
         self._live = [0] * len(Priority)  # waiters not cancelled, per priority
+        self._queued = [0] * len(Priority)  # waiters in a remote store's fleet queue
         self._waiting = 0
         self._timer: Timer | None = None
         self._timer_at = math.inf
@@ -236,8 +246,8 @@ class Governor(RemoteDriver):
         return GovernorStats(
             windows=self._store.windows(now),
             in_flight=self._in_flight,
-            waiters=self._waiting,
-            waiters_by_priority=tuple(self._live),
+            waiters=self._waiting + sum(self._queued),
+            waiters_by_priority=tuple(a + b for a, b in zip(self._live, self._queued, strict=True)),
             granted=self._granted,
             waited=self._waited,
             total_wait=self._total_wait,
@@ -365,18 +375,6 @@ class Governor(RemoteDriver):
             self._dispatch()
         else:
             self._kick()
-
-
-class _Expired(Exception):
-    """A waiter's own bound passed before a permit came (turned into QuotaExhaustedError)."""
-
-
-def _expire(future: asyncio.Future[Permit]) -> Callable[[], None]:
-    def expire() -> None:
-        if not future.done():
-            future.set_exception(_Expired())
-
-    return expire
 
 
 def _never(now: float, reserved: bool) -> bool:

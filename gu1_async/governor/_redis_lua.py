@@ -36,9 +36,17 @@ Lost = Callable[[list[Any]], Awaitable[None]]
 NOPLAN = -1
 """A script's first reply item when the state is missing and no plan came with the call."""
 
-_OPERATIONS = ("take", "estimate", "end", "record", "pause")
-_HELPERS = {"take": "waits", "estimate": "waits", "end": "observe", "record": "observe"}
-"""The helper file each operation needs (each function a script defines costs every call)."""
+_OPERATIONS = ("take", "estimate", "end", "record", "pause", "cancel", "dispatch")
+_QUEUE = ("waits", "admit", "queue")
+_HELPERS: dict[str, tuple[str, ...]] = {
+    "take": _QUEUE,
+    "estimate": ("waits",),
+    "end": ("observe", *_QUEUE),
+    "record": ("observe",),
+    "cancel": _QUEUE,
+    "dispatch": _QUEUE,
+}
+"""The helper files each operation needs (each function a script defines costs every call)."""
 
 MAX_CONNECTIONS = 8
 """Connections a link opens at most; more calls at once wait for one to be free (a burst
@@ -51,15 +59,20 @@ the second turn after the cancellation (the waiter's handler spawns the update, 
 starts on the next turn)."""
 
 
-def script_source(operation: str, *, fast: bool = True) -> str:
+def script_source(operation: str, *, fast: bool = True, sharded: bool = False) -> str:
     """One operation's script: head, (take) the uncontended path, prelude, helpers, tail.
 
-    `fast=False` leaves the take's uncontended path out (tests compare the two).
+    `fast=False` leaves the take's uncontended path out (tests compare the two);
+    `sharded=True` publishes grants with SPUBLISH (Redis Cluster: the channel is in the
+    keys' slot, and only the slot's node has its subscribers).
     """
     lua = resources.files(__package__).joinpath("_lua")
     parts = ["head", *(["fast"] if operation == "take" and fast else []), "prelude"]
-    parts += [*([_HELPERS[operation]] if operation in _HELPERS else []), operation, "epilogue"]
-    return "\n".join(lua.joinpath(f"{part}.lua").read_text(encoding="utf-8") for part in parts)
+    parts += [*_HELPERS.get(operation, ()), operation, "epilogue"]
+    source = "\n".join(lua.joinpath(f"{part}.lua").read_text(encoding="utf-8") for part in parts)
+    if sharded:
+        source = source.replace("local PUBLISH = 'PUBLISH'", "local PUBLISH = 'SPUBLISH'", 1)
+    return source
 
 
 def _bulk(value: bytes) -> bytes:
@@ -81,13 +94,13 @@ class Link:
             socket timeout, or 1 s.
     """
 
-    def __init__(self, client: Any, timeout: float | None) -> None:
+    def __init__(self, client: Any, timeout: float | None, *, sharded: bool = False) -> None:
         from redis.client import NEVER_DECODE
         from redis.exceptions import NoScriptError, ResponseError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
         self.client = client
-        self.source = {op: script_source(op) for op in _OPERATIONS}
+        self.source = {op: script_source(op, sharded=sharded) for op in _OPERATIONS}
         self.sha = {
             op: hashlib.sha1(s.encode()).hexdigest().encode() for op, s in self.source.items()
         }
@@ -100,7 +113,9 @@ class Link:
         self._idle: list[Any] = []
         self._all: list[Any] = []
         self._waiting: deque[asyncio.Future[Any]] = deque()  # calls waiting for a connection
-        self._commands: dict[tuple[str, bytes, int], bytes] = {}
+        self._commands: dict[tuple[str, tuple[bytes, ...], int], bytes] = {}
+        self.calls = 0
+        """Calls made (all stores on this link): benchmarks count round trips with it."""
         self.busy = 0
         """Calls in flight (all stores on this link)."""
         self._quiet: asyncio.Future[None] | None = None
@@ -113,9 +128,13 @@ class Link:
         self._timeout_error = RedisTimeoutError
 
     async def call(
-        self, operation: str, key: bytes, args: tuple[bytes, ...], lost: Lost | None = None
+        self,
+        operation: str,
+        keys: tuple[bytes, ...],
+        args: tuple[bytes, ...],
+        lost: Lost | None = None,
     ) -> list[Any]:
-        """EVALSHA of `operation` on `key`; the reply is never decoded.
+        """EVALSHA of `operation` on `keys`; the reply is never decoded.
 
         On NOSCRIPT (first use, a Redis restart, SCRIPT FLUSH) the script is loaded and
         called again. If the caller goes away (cancelled, or out of time) once the script
@@ -123,12 +142,13 @@ class Link:
         (a take that Redis granted must be given back).
         """
         self.busy += 1
+        self.calls += 1
         try:
             if self._make is None:
-                return await self._call_client(operation, key, args)
-            head = self._commands.get((operation, key, len(args)))
+                return await self._call_client(operation, keys, args)
+            head = self._commands.get((operation, keys, len(args)))
             if head is None:
-                head = self._head(operation, key, len(args))
+                head = self._head(operation, keys, len(args))
             command = head + b"".join([_bulk(a) for a in args])
             idle = self._idle
             if idle:
@@ -200,11 +220,11 @@ class Link:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _head(self, operation: str, key: bytes, count: int) -> bytes:
-        """The packed EVALSHA up to its `count` arguments (kept: one key per store)."""
-        words = (b"EVALSHA", self.sha[operation], b"1", key)
+    def _head(self, operation: str, keys: tuple[bytes, ...], count: int) -> bytes:
+        """The packed EVALSHA up to its `count` arguments (kept: one key set per store)."""
+        words = (b"EVALSHA", self.sha[operation], b"%d" % len(keys), *keys)
         head = b"*%d\r\n" % (len(words) + count) + b"".join(map(_bulk, words))
-        self._commands[(operation, key, count)] = head
+        self._commands[(operation, keys, count)] = head
         return head
 
     async def _next_free(self) -> Any:
@@ -298,10 +318,12 @@ class Link:
         if not self.busy and self._quiet is not None and not self._quiet.done():
             self._quiet.set_result(None)
 
-    async def _call_client(self, operation: str, key: bytes, args: tuple[bytes, ...]) -> list[Any]:
+    async def _call_client(
+        self, operation: str, keys: tuple[bytes, ...], args: tuple[bytes, ...]
+    ) -> list[Any]:
         """The same call through the client's `execute_command` (a client without a pool)."""
         client = self.client
-        command = (b"EVALSHA", self.sha[operation], b"1", key, *args)
+        command = (b"EVALSHA", self.sha[operation], b"%d" % len(keys), *keys, *args)
         reply: list[Any]
         try:
             reply = await _within(
@@ -328,9 +350,9 @@ else:  # pragma: no cover - Python 3.10
         return await asyncio.wait_for(call, seconds)
 
 
-_HEAD = struct.Struct("<11d")
+_HEAD = struct.Struct("<12d")
 _WINDOW = struct.Struct("<13d")
-_VERSION = 5
+_VERSION = 6
 
 
 class State:

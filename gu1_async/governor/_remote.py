@@ -1,10 +1,14 @@
-"""Driving a remote store: the governor's queues, served by one pump task.
+"""Driving a remote store: the fleet queue, or the governor's queues served by one pump.
 
 A remote store's operations are coroutines (a Redis round trip each), so nothing can be
-taken synchronously: every acquire asks the store, and waiters are served by a single
-pump task that takes for the head waiter, then sleeps on the one timer (the store's
-reported wait) or until something changes (a permit ends, an observation arrives).
-Permits still end synchronously; their store updates run as background tasks.
+taken synchronously: every acquire asks the store. A store with a fleet queue
+(`aqueue`, the RedisStore) takes or queues the request there in the same round trip, and
+the waiter sleeps until the store grants its ticket: one FIFO queue per priority for
+every process on the key. Otherwise (and while a RedisStore's local fallback answers, or
+a blind server's in-flight cap holds) waiters queue here and a single pump task takes
+for the head waiter, then sleeps on the one timer (the store's reported wait) or until
+something changes (a permit ends, an observation arrives). Permits still end
+synchronously; their store updates run as background tasks.
 """
 
 from __future__ import annotations
@@ -23,6 +27,19 @@ from ._permit import Permit
 from ._store import GovernorStore
 
 __all__ = ["RemoteDriver", "Waiter"]
+
+
+class _Expired(Exception):
+    """A waiter's own bound passed before a permit came (turned into QuotaExhaustedError)."""
+
+
+def _expire(future: asyncio.Future[Any]) -> Callable[[], None]:
+    def expire() -> None:
+        if not future.done():
+            future.set_exception(_Expired())
+
+    return expire
+
 
 _log = logging.getLogger("gu1_async.governor")
 
@@ -44,9 +61,13 @@ class RemoteDriver:
     _clock: Clock
     _queues: tuple[deque[Waiter], ...]
     _live: list[int]
+    _queued: list[int]
     _waiting: int
     _in_flight: int
     _granted: int
+    _waited: int
+    _total_wait: float
+    _longest_wait: float
     _pauses: int
     _pump: asyncio.Task[None] | None
     _poke: asyncio.Future[None] | None
@@ -69,6 +90,12 @@ class RemoteDriver:
 
     async def _acquire_remote(self, priority: Priority, limit: float | None, now: float) -> Permit:
         ahead = sum(self._live[: priority + 1])
+        if not ahead and self._in_flight < self._cap and getattr(self._store, "fleet", False):
+            permit = await self._acquire_fleet(priority, limit, now)
+            if permit is not None:
+                return permit
+            now = self._now()
+            ahead = sum(self._live[: priority + 1])
         wait = 0.0
         if not ahead and self._in_flight < self._cap:
             granted, wait = await self._store.atake(now, priority > 0, 0)
@@ -81,6 +108,63 @@ class RemoteDriver:
         if limit is not None and wait > limit:
             raise self._exhausted(wait, limit)
         return await self._enqueue(priority, self._now(), limit)
+
+    async def _acquire_fleet(
+        self, priority: Priority, limit: float | None, now: float
+    ) -> Permit | None:
+        """Take, or wait in the store's fleet queue; None: wait in the local queue."""
+        store: Any = self._store
+        start = now
+        while True:
+            left = None if limit is None else max(0.0, limit - (now - start))
+            code, wait, ticket = await store.aqueue(now, priority, left)
+            if code == 1:
+                self._in_flight += 1
+                self._granted += 1
+                return Permit(self, self._now())  # type: ignore[arg-type]
+            if ticket is None:
+                if left is not None and wait > left:
+                    raise self._exhausted(wait, left)
+                return None  # the store's local fallback answers: queue here
+            granted = await self._hold_ticket(priority, ticket, left, start, wait)
+            if granted is not None:
+                return granted
+            now = self._now()  # the ticket was lost (the subscription dropped): again
+
+    async def _hold_ticket(
+        self, priority: Priority, ticket: Any, limit: float | None, start: float, wait: float
+    ) -> Permit | None:
+        """Wait for the store to grant `ticket`: a permit, or None to ask again."""
+        store: Any = self._store
+        future: asyncio.Future[bool] = ticket.future
+        self._queued[priority] += 1
+        now = self._now()
+        timer = None if limit is None else self._clock.call_at(now + limit, _expire(future))
+        try:
+            granted = await future
+        except (asyncio.CancelledError, _Expired):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                if future.result():  # granted as we gave up: give it back, never sent
+                    self._in_flight += 1
+                    Permit(self, self._now()).release()  # type: ignore[arg-type]
+            else:
+                self._spawn(store.acancel(self._now(), ticket))
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                raise self._exhausted(max(0.0, wait - (self._now() - now)), limit) from None
+            raise
+        finally:
+            self._queued[priority] -= 1
+            if timer is not None:
+                timer.cancel()
+        if not granted:
+            return None
+        now = self._now()
+        self._in_flight += 1
+        self._granted += 1
+        self._waited += 1
+        self._total_wait += now - start
+        self._longest_wait = max(self._longest_wait, now - start)
+        return Permit(self, now)  # type: ignore[arg-type]
 
     def _kick(self) -> None:
         """Something changed: make the pump look again (starting it if needed)."""

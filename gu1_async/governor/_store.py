@@ -20,6 +20,7 @@ from ._window import (
     available,
     end_probe,
     estimate_wait,
+    lent_cut,
     observe,
     record_sent,
     roll,
@@ -66,10 +67,13 @@ class GovernorStore(Protocol):
     is_local: bool
     """True for an in-process store whose plain methods are cheap and never block."""
 
-    def configure(self, quotas: Sequence[Quota], reserve: float, now: float) -> None:
+    def configure(
+        self, quotas: Sequence[Quota], reserve: float, now: float, lend: float = 0.0
+    ) -> None:
         """Create the windows (idempotent for a shared store whose windows exist).
 
-        `reserve` is the fraction of each window that only `reserved=False` takes may use.
+        `reserve` is the fraction of each window that only `reserved=False` takes may use,
+        except in the last `lend` of a window whose edge is known (`_window.lent_cut`).
         """
         ...
 
@@ -192,10 +196,12 @@ class MemoryStore:
         self._windows: list[WindowState] = []
         self._pause_until = -math.inf
 
-    def configure(self, quotas: Sequence[Quota], reserve: float, now: float) -> None:
+    def configure(
+        self, quotas: Sequence[Quota], reserve: float, now: float, lend: float = 0.0
+    ) -> None:
         if self._windows:
             return
-        self._windows = [WindowState(q.limit, q.period, reserve, now) for q in quotas]
+        self._windows = [WindowState(q.limit, q.period, reserve, now, lend) for q in quotas]
 
     def take(self, now: float, reserved: bool) -> bool:
         # The hot path: one pass that takes as it checks, undone on the (rarer) refusal,
@@ -215,8 +221,8 @@ class MemoryStore:
                 if w.limit - w.ring_total < room:
                     room = w.limit - w.ring_total
             room -= w.in_flight
-            if reserved:
-                room -= w.cut
+            if reserved and w.cut:
+                room -= lent_cut(w, now)
             if room <= 0 or (w.in_flight and not (w.confirmed or w.blind_ok)):
                 # No room, or a probe is out (its answer sets this window's budget).
                 for taken in windows:
@@ -326,6 +332,10 @@ class MemoryStore:
 
     def paused_for(self, now: float) -> float:
         return max(0.0, self._pause_until - now)
+
+    def windows_state(self) -> list[WindowState]:
+        """The windows themselves (a fallback seeds them from the shared store's figures)."""
+        return self._windows
 
     def windows(self, now: float) -> tuple[WindowStats, ...]:
         stats = []

@@ -34,6 +34,7 @@ __all__ = [
     "available",
     "end_probe",
     "estimate_wait",
+    "lent_cut",
     "observe",
     "record_sent",
     "roll",
@@ -63,6 +64,7 @@ class WindowState:
         "identified",
         "in_flight",
         "left",
+        "lend",
         "limit",
         "period",
         "probing",
@@ -75,12 +77,16 @@ class WindowState:
         "slice",
     )
 
-    def __init__(self, limit: int, period: float, reserve: float, now: float) -> None:
+    def __init__(
+        self, limit: int, period: float, reserve: float, now: float, lend: float = 0.0
+    ) -> None:
         self.limit = limit
         self.period = period
         self.reserve = reserve
-        # Requests of lower priority than INTERACTIVE must leave this many untouched.
+        # Requests of lower priority than INTERACTIVE must leave this many untouched...
         self.cut = int(reserve * limit)
+        # ...except in the last `lend` of a window whose edge a header placed (`lent_cut`).
+        self.lend = lend
         self.left = limit
         self.in_flight = 0
         self.reset_at = now + period
@@ -191,6 +197,28 @@ def observe(w: WindowState, now: float, remaining: int, reset_after: float | Non
     return True
 
 
+def lent_cut(w: WindowState, now: float) -> int:
+    """The reserve a lower-priority take must leave at `now` (after `roll`).
+
+    All of `cut`, except in the last `lend * period` seconds of a window whose edge a
+    header placed (`anchored`): there the reserve interactive work has not used is lent
+    out, the part held back shrinking linearly to 0 at the reset (`cut * r / stretch`,
+    rounded down, `r` the seconds left). An interactive request then finds the window
+    spent only if interactive traffic in those last `r` seconds exceeded its pro-rata
+    share of the reserve; it waits at most `r <= lend * period` for the reset.
+    """
+    return _lent(w, now, w.cut)
+
+
+def _lent(w: WindowState, now: float, cut: int) -> int:
+    if cut and w.lend > 0.0 and w.anchored:
+        r = w.reset_at - now
+        stretch = w.lend * w.period
+        if r < stretch:
+            return int(cut * r / stretch) if r > 0.0 else 0
+    return cut
+
+
 def spend_unseen(w: WindowState) -> None:
     """A request ended without a header for `w` (another window's, or none): count it."""
     if w.left > 0:
@@ -269,9 +297,15 @@ def estimate_wait(w: WindowState, now: float, ahead: int, cut: int) -> float:
         need = ahead + 1 - (w.limit - sent_recently(w, now) - w.in_flight - cut)
         if need > 0:
             slide = _slide_wait(w, now, need)
-    now_room = max(0, w.left - w.in_flight - cut)
+    lent = _lent(w, now, cut)
+    now_room = max(0, w.left - w.in_flight - lent)
     if ahead < now_room:
         return slide
+    short = w.left - w.in_flight - ahead
+    if lent and short > 0 and w.lend > 0.0 and w.anchored:
+        # Room comes before the reset, as the part held back shrinks below `short`.
+        when = w.reset_at - short * (w.lend * w.period) / cut
+        return max(slide, when - now + RESET_MARGIN, RESET_MARGIN)
     per_window = max(1, w.limit - cut)
     windows_more = (ahead - now_room) // per_window
     return max(slide, w.reset_at - now + windows_more * w.period, 0.0)

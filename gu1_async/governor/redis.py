@@ -1,8 +1,9 @@
 """`RedisStore`: one API key's quota shared by many workers (processes, containers, hosts).
 
-Each window's numbers live in one Redis key per API key; every operation is one Lua script
-(loaded once, called by SHA), atomic and timed by Redis `TIME`, so the workers' clocks never
-mix. Waiting stays local in each worker's `Governor`: the store only reports how long.
+Each window's numbers live in Redis, per API key; every operation is one Lua script (loaded
+once, called by SHA), atomic and timed by Redis `TIME`, so the workers' clocks never mix.
+Waiters queue in Redis too, one FIFO queue per priority for the fleet, granted by pub/sub
+(`_redis_fleet.py`); while Redis is away, a local share answers (`_redis_local.py`).
 
 ```python
 from gu1_async import Gu1Client
@@ -20,21 +21,20 @@ only when a store is built).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import secrets
+import weakref
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._errors import ConfigurationError, GovernorStoreError
+from .._errors import ConfigurationError
 from ._observation import Observation
 from ._quota import Quota
-from ._redis_lua import NOPLAN, Link, Lost, State, decode_state
-from ._stats import WindowStats
-from ._store import MemoryStore
-from ._window import available, roll
+from ._redis_fleet import Fleet, FleetStore
+from ._redis_local import LocalShare, SyncView
+from ._redis_lua import NOPLAN, Link, Lost
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -42,10 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["KEY_PREFIX", "RedisStore"]
 
 KEY_PREFIX = "gu1:gov:"
-"""Every key the store writes starts with this, then the namespace."""
+"""Every key the store writes starts with this, then the namespace (in a {hash tag})."""
 
 _log = logging.getLogger("gu1_async.governor.redis")
-
 OnStoreError = Literal["raise", "local"]
 
 
@@ -59,7 +58,7 @@ def _number(value: float | None) -> str:
     return "-" if value is None else repr(float(value))
 
 
-class RedisStore:
+class RedisStore(SyncView, FleetStore):
     """A `GovernorStore` in Redis, shared by every worker that uses the same namespace.
 
     Args:
@@ -80,6 +79,9 @@ class RedisStore:
         recheck: when only another worker's response can free a slot (its probe is in
             flight), look again after this many seconds.
         probe_interval: seconds between attempts to rejoin Redis after a failure.
+        fleet_queue: waiters queue in Redis, one FIFO queue per priority for every
+            worker, granted by pub/sub (default); False: each worker queues its own and
+            retakes when the store's wait ends (the earlier behaviour, kept to compare).
 
     Raises:
         ConfigurationError: a bad argument, or redis-py is not installed.
@@ -98,6 +100,7 @@ class RedisStore:
         lease: float = 120.0,
         recheck: float = 0.05,
         probe_interval: float = 5.0,
+        fleet_queue: bool = True,
     ) -> None:
         if on_store_error not in ("raise", "local"):
             raise ConfigurationError(
@@ -126,22 +129,35 @@ class RedisStore:
         self._errors = _redis_errors()
         # Plain callbacks (exception, fell back to local?) for metrics; bind() shares them.
         self._error_listeners: list[Callable[[BaseException, bool], None]] = []
-        self._link = Link(client, self._timeout)
+        # Redis Cluster: grants go by sharded pub/sub, to the node of the keys' slot.
+        self._sharded = hasattr(client, "get_node_from_key")
+        self._pooled = getattr(client, "connection_pool", None) is not None
+        self._fleet_queue = fleet_queue
+        self._link = Link(client, self._timeout, sharded=self._sharded)
         self._owns_client = False
-        self._key = f"{KEY_PREFIX}{namespace}:state"
-        self._key_bytes = self._key.encode()
+        # One {hash tag} for every key of a budget: one Redis Cluster slot.
+        self._key = f"{KEY_PREFIX}{{{namespace}}}:state"
+        self._keys = (self._key.encode(), f"{KEY_PREFIX}{{{namespace}}}:q".encode())
         # Each store is one worker: its in-flight tokens are leased under this id.
         self._worker = secrets.token_hex(8)
+        self._fleet = Fleet(
+            self._connector,
+            f"{KEY_PREFIX}{{{namespace}}}:w:{self._worker}".encode(),
+            sharded=self._sharded,
+            bound=self._link.bound,
+            give_back=self._give_back_granted,
+            dispatch=self._dispatch,
+        )
+        self._children: weakref.WeakSet[RedisStore] = weakref.WeakSet()
         self._lease_arg = repr(float(lease))
         # The take's argument when nobody waits ahead (most takes), built once.
         self._take_args = {
             reserved: f"{self._worker} - {int(reserved)} 0 {self._lease_arg}".encode()
             for reserved in (False, True)
         }
-        self._plan = b""  # b"reserve limit period ...": sent only after a NOPLAN answer
-        self._full_limits: tuple[int, ...] = ()
-        self._local_limits: tuple[int, ...] = ()
-        self._fallback = MemoryStore()
+        self._plan = b""  # b"reserve lend limit period ...": sent only after a NOPLAN answer
+        self._share = LocalShare(local_share)
+        self._fallback = self._share.store
         self._degraded = False
         self._next_probe = -math.inf
         self._local_out = 0  # tokens taken from the fallback and not yet ended
@@ -163,6 +179,7 @@ class RedisStore:
         lease: float = 120.0,
         recheck: float = 0.05,
         probe_interval: float = 5.0,
+        fleet_queue: bool = True,
     ) -> RedisStore:
         """A store on its own Redis client; each call to Redis takes at most `timeout` s.
 
@@ -192,6 +209,7 @@ class RedisStore:
             lease=lease,
             recheck=recheck,
             probe_interval=probe_interval,
+            fleet_queue=fleet_queue,
         )
         store._owns_client = True
         return store
@@ -210,9 +228,11 @@ class RedisStore:
             lease=self._lease,
             recheck=self._recheck,
             probe_interval=self._probe_interval,
+            fleet_queue=self._fleet_queue,
         )
         store._link = self._link  # one set of connections per client
         store._error_listeners = self._error_listeners
+        self._children.add(store)
         return store
 
     def add_error_listener(self, callback: Callable[[BaseException, bool], None]) -> None:
@@ -230,9 +250,15 @@ class RedisStore:
         return self._key
 
     @property
-    def degraded(self) -> bool:
-        """True while Redis is unreachable and the local fallback answers."""
-        return self._degraded
+    def fleet(self) -> bool:
+        """Whether waiters queue in Redis (one FIFO queue per priority for every worker):
+        for a client with a connection pool, or a Redis Cluster client."""
+        return self._fleet_queue and (self._pooled or self._sharded)
+
+    @property
+    def round_trips(self) -> int:
+        """Calls to Redis so far by this store and the stores bound from it (benchmarks)."""
+        return self._link.calls
 
     async def aclose(self) -> None:
         """Send what is still on its way to Redis, then close the store's connections.
@@ -245,68 +271,29 @@ class RedisStore:
         `from_url` made it (a client you passed is yours to close).
         """
         await self._link.settle(4 * self._link.bound)
+        for store in (self, *list(self._children)):
+            await store._fleet.aclose()
+        await self._link.settle(4 * self._link.bound)
         await self._link.aclose()
         if self._owns_client:
             await self._client.aclose()
 
     # -- GovernorStore: configuration and the synchronous view ---------------------------
 
-    def configure(self, quotas: Sequence[Quota], reserve: float, now: float) -> None:
+    def configure(
+        self, quotas: Sequence[Quota], reserve: float, now: float, lend: float = 0.0
+    ) -> None:
         """Remember the plan; Redis creates the windows on first use (and after a restart)."""
         if self._plan:
             return
-        self._full_limits = tuple(q.limit for q in quotas)
         self._plan = " ".join(
-            [repr(float(reserve)), *(f"{q.limit} {float(q.period)!r}" for q in quotas)]
+            [
+                repr(float(reserve)),
+                repr(float(lend)),
+                *(f"{q.limit} {float(q.period)!r}" for q in quotas),
+            ]
         ).encode()
-        share = [Quota(max(1, int(q.limit * self._local_share)), q.period) for q in quotas]
-        self._local_limits = tuple(q.limit for q in share)
-        self._fallback.configure(share, reserve, now)
-
-    def windows(self, now: float) -> tuple[WindowStats, ...]:
-        """The windows as of the last Redis answer, aged to `now` (no I/O)."""
-        if self._degraded or self._last is None:
-            return self._fallback.windows(now)
-        seen_at, redis_now, _n, _raw = self._last
-        at = redis_now + max(0.0, now - seen_at)
-        stats = []
-        for w in self._state().windows:
-            roll(w, at)
-            stats.append(
-                WindowStats(
-                    limit=w.limit,
-                    period=w.period,
-                    available=max(0, available(w, 0, at)),
-                    in_flight=w.in_flight,
-                    reset_in=max(0.0, w.reset_at - at),
-                    confirmed=w.confirmed,
-                    from_header=w.identified,
-                )
-            )
-        return tuple(stats)
-
-    def paused_for(self, now: float) -> float:
-        """Seconds left in the shared pause, as of the last Redis answer."""
-        if self._degraded or self._last is None:
-            return self._fallback.paused_for(now)
-        seen_at, redis_now, _n, _raw = self._last
-        return max(0.0, self._state().pause_until - redis_now - max(0.0, now - seen_at))
-
-    # The plain methods are for local stores only: the governor never calls them here.
-    def take(self, now: float, reserved: bool) -> bool:
-        raise ConfigurationError("RedisStore is remote: the governor uses atake()")
-
-    def estimate(self, now: float, ahead: int, reserved: bool) -> float:
-        raise ConfigurationError("RedisStore is remote: the governor uses aestimate()")
-
-    def end(self, now: float, sent: bool, observation: Observation | None) -> None:
-        raise ConfigurationError("RedisStore is remote: the governor uses aend()")
-
-    def record(self, now: float, observation: Observation) -> None:
-        raise ConfigurationError("RedisStore is remote: the governor uses arecord()")
-
-    def pause(self, now: float, seconds: float) -> bool:
-        raise ConfigurationError("RedisStore is remote: the governor uses apause()")
+        self._share.configure(quotas, reserve, now, lend)
 
     # -- GovernorStore: one round trip each ----------------------------------------------
 
@@ -315,7 +302,7 @@ class RedisStore:
             args = self._args(now, "1" if reserved else "0", str(ahead), self._lease_arg)
         else:
             args = self._take_args[reserved]
-        reply = await self._run("take", now, args, partial(self._give_back, now))
+        reply = await self._run("take", now, args, partial(self._abandoned, now, None))
         if reply is None:
             granted, wait = await self._fallback.atake(now, reserved, ahead)
             self._local_out += granted
@@ -337,7 +324,9 @@ class RedisStore:
         if self._local_out:
             # Tokens the fallback handed out go back to it (ends balance takes per store).
             self._local_out -= 1
-            await self._fallback.aend(now, sent, self._localize(observation))
+            if sent:
+                self._share.sent(now)
+            await self._fallback.aend(now, sent, self._share.localize(observation, now))
             return
         obs = observation
         answered = "0" if obs is None else "1"
@@ -353,7 +342,7 @@ class RedisStore:
         )
         reply = await self._run("end", now, args)
         if reply is None and obs is not None:
-            await self._fallback.arecord(now, self._localize(obs) or obs)
+            await self._fallback.arecord(now, self._share.localize(obs, now) or obs)
 
     async def arecord(self, now: float, observation: Observation) -> None:
         limit, remaining, reset = _window_of(observation)
@@ -362,7 +351,7 @@ class RedisStore:
         )
         reply = await self._run("record", now, args)
         if reply is None:
-            local = self._localize(observation)
+            local = self._share.localize(observation, now)
             if local is not None:
                 await self._fallback.arecord(now, local)
 
@@ -396,10 +385,10 @@ class RedisStore:
         if self._degraded and now < self._next_probe:
             return None
         try:
-            reply = await self._link.call(operation, self._key_bytes, (args,), lost)
+            reply = await self._link.call(operation, self._keys, (args,), lost)
             if reply[0] == NOPLAN:  # no state yet (or it expired): create it
                 with_plan = (args, self._plan)
-                reply = await self._link.call(operation, self._key_bytes, with_plan, lost)
+                reply = await self._link.call(operation, self._keys, with_plan, lost)
         except self._errors as exc:
             self._failed(now, exc)
             return None
@@ -408,68 +397,6 @@ class RedisStore:
             _log.warning("governor store: Redis answers again; %s rejoined", self._namespace)
         self._last = (now, reply[2] + reply[3] / 1e6, reply[4], reply[5])
         return reply
-
-    async def _give_back(self, now: float, reply: list[Any]) -> None:
-        """A take whose caller went away (cancelled, or out of time) once it was sent: if
-        Redis granted it, the token goes back at once, as never sent (straight to Redis,
-        even if the store has fallen back to local meanwhile).
-
-        Raises:
-            redis.exceptions.RedisError: Redis failed (the link logs it).
-        """
-        if reply[0] == 1:
-            args = self._args(now, "0", "0", "-", "-", "-")
-            await self._link.call("end", self._key_bytes, (args,))
-
-    def _state(self) -> State:
-        """The last answer's state, decoded (stats only: a few microseconds)."""
-        assert self._last is not None
-        return decode_state(self._last[3], self._last[2])
-
-    def _failed(self, now: float, exc: BaseException) -> None:
-        for listener in self._error_listeners:
-            with contextlib.suppress(Exception):
-                listener(exc, self._on_error == "local")
-        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if self._on_error == "raise":
-            raise GovernorStoreError(
-                f"the governor's Redis store failed ({detail}); the request was not sent"
-            ) from exc
-        self._next_probe = now + self._probe_interval
-        if not self._degraded:
-            self._degraded = True
-            _log.warning(
-                "governor store: Redis failed (%s); %s spends a local %.0f%% of the quota "
-                "until Redis answers again",
-                detail,
-                self._namespace,
-                self._local_share * 100,
-            )
-
-    def _localize(self, observation: Observation | None) -> Observation | None:
-        """An observation for the fallback: its window scaled to the local share."""
-        if observation is None:
-            return None
-        limit, remaining, _reset = _window_of(observation)
-        if limit is None or limit not in self._full_limits:
-            # Not a window we can map onto the local share: keep only the status.
-            return Observation(
-                observation.status, retry_after=observation.retry_after, skew=observation.skew
-            )
-        local_limit = self._local_limits[self._full_limits.index(limit)]
-        return Observation(
-            observation.status,
-            limit=local_limit,
-            remaining=min(local_limit, remaining if remaining is not None else local_limit),
-            reset_after=observation.reset_after,
-            retry_after=observation.retry_after,
-        )
-
-    def __repr__(self) -> str:
-        state = "degraded (local fallback)" if self._degraded else "shared"
-        return (
-            f"RedisStore(namespace={self._namespace!r}, on_store_error={self._on_error!r}, {state})"
-        )
 
 
 def _window_of(observation: Observation) -> tuple[int | None, int | None, float | None]:

@@ -37,4 +37,4 @@ async def test_processes_hammering_one_key_take_exactly_the_limit(
     assert sum(granted) + left == LIMIT
     assert sum(granted) >= LIMIT - PROCESSES * TASKS_PER_PROCESS
     # No token left in flight.
-    assert await redis_client.hget("gu1:gov:test:shared:state", "n") == b"0"
+    assert await redis_client.hget("gu1:gov:{test:shared}:state", "n") == b"0"

@@ -67,7 +67,7 @@ async def take_all(governor: Governor, priority: Priority = Priority.INTERACTIVE
         await settle_store()
 
 
-async def field_names(client: Redis, key: str = "gu1:gov:test:fp1:state") -> list[bytes]:
+async def field_names(client: Redis, key: str = "gu1:gov:{test:fp1}:state") -> list[bytes]:
     """The fields of a state hash (the client does not decode responses)."""
     return [f if isinstance(f, bytes) else f.encode() for f in await client.hkeys(key)]
 
@@ -138,7 +138,7 @@ async def test_hour_and_day_windows_share_one_atomic_take(
         await a.acquire(max_wait=60)
     assert caught.value.retry_after == pytest.approx(3000.0, abs=5.0)
     # The key lives a little past the longest window, not for ever.
-    ttl = await redis_client.pttl("gu1:gov:test:fp1:state")
+    ttl = await redis_client.pttl("gu1:gov:{test:fp1}:state")
     assert DAY * 1000 < ttl <= (DAY + 1) * 1000
 
 
@@ -186,7 +186,7 @@ async def test_namespaces_are_separate_budgets(
     assert await take_all(gov_prod) == 2
     assert await take_all(gov_test) == 2
     keys = sorted(await redis_client.keys("gu1:gov:*"))
-    assert keys == [b"gu1:gov:live:abc123:state", b"gu1:gov:test:def456:state"]
+    assert keys == [b"gu1:gov:{live:abc123}:state", b"gu1:gov:{test:def456}:state"]
     assert "abc123" in repr(prod) and "redis://" not in repr(prod)
     await root.aclose()
 
@@ -199,7 +199,7 @@ async def test_keys_expire_a_little_past_the_longest_window(
     probe.mark_sent()
     probe.observe(Observation(200))
     await settle_store()
-    key = "gu1:gov:test:fp1:state"
+    key = "gu1:gov:{test:fp1}:state"
     assert 400 < await redis_client.pttl(key) <= 1400
     # A permit in flight keeps the key alive for the worker's lease.
     permit = await gov.acquire(max_wait=1)
@@ -293,17 +293,19 @@ async def test_closing_sends_the_give_back_of_a_permit_granted_as_its_waiter_was
     await confirm(gov, 1, 1, 3000.0)
     held = await gov.acquire(max_wait=0)  # the only token
     waiter = asyncio.create_task(gov.acquire())
-    await settle_store()  # queued: the pump was refused and sleeps until the reset
+    await settle_store()  # queued in Redis: its ticket waits for a grant
     granted = asyncio.Event()
-    grant = gov._grant
+    fleet = store._fleet
+    on_message = fleet._on_message
 
-    def grant_as_cancelled(*args: Any) -> None:
-        grant(*args)
-        waiter.cancel()  # the waiter is cancelled after the grant, before it runs
-        granted.set()
+    def grant_as_cancelled(data: bytes) -> None:
+        on_message(data)
+        if data.startswith(b"g "):
+            waiter.cancel()  # the waiter is cancelled after the grant, before it runs
+            granted.set()
 
-    monkeypatch.setattr(gov, "_grant", grant_as_cancelled)
-    held.release()  # never sent: the token goes back, and the pump grants it to the waiter
+    monkeypatch.setattr(fleet, "_on_message", grant_as_cancelled)
+    held.release()  # never sent: the token goes back, and Redis grants it to the waiter
     await granted.wait()
     # The waiter has now given its permit back, through a background task not yet started.
     await store.aclose()
@@ -363,7 +365,7 @@ async def test_a_burst_of_calls_shares_a_few_connections(
         permit.release()  # 60 ends at once, from background tasks
     await settle_store()
     clients = (await redis_client.info("clients"))["connected_clients"]
-    assert clients <= MAX_CONNECTIONS + 1  # the store's, and this test's
+    assert clients <= MAX_CONNECTIONS + 2  # the store's, its grant channel, and this test's
     await store.aclose()
     assert await redis_client.hget(store.key, "n") == b"0"
 

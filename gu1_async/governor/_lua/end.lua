@@ -34,3 +34,5 @@ else
     if w.pb then end_probe(w, answered) end
   end
 end
+-- The room this end frees goes to the fleet queue's heads first.
+dispatch(false)

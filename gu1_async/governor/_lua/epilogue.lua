@@ -7,7 +7,7 @@ end
 -- Write back what changed. The key expires a little past everything the state still
 -- knows (the longest window, the pause, the lease of a worker with tokens in flight);
 -- the expiry is set again only when it is half a second off (saves a call per script).
-if dirty or counted or mine_dirty then
+if dirty or counted or mine_dirty or queue_dirty then
   local ttl = 0
   for _, w in ipairs(W) do
     if w.T > ttl then ttl = w.T end
@@ -33,13 +33,18 @@ if dirty or counted or mine_dirty then
         if not w.cf and w.l - w.rt < room then room = w.l - w.rt end
       end
       if room < f0 then f0 = room end
-      if room - cut_of(w) < f1 then f1 = room - cut_of(w) end
+      local cut = full_cut(w)
+      if room - cut < f1 then f1 = room - cut end
+      -- In the stretch where the reserve is lent, the full take computes the cut.
+      if cut > 0 and S.lend > 0 and w.an and w.rs - S.lend * w.T < fu then
+        fu = w.rs - S.lend * w.T
+      end
     end
     for _, w in ipairs(W) do
       if not (w.cf or w.bo) then fu = -math.huge end
     end
     local flag = {[true] = 1, [false] = 0}
-    local values = {VERSION, S.e, S.p, S.sweep, S.lmax, S.x, #W, fu, f0, f1, tm}
+    local values = {VERSION, S.e, S.p, S.sweep, S.lmax, S.x, #W, fu, f0, f1, tm, S.lend}
     for _, w in ipairs(W) do
       local b = #values
       values[b + 1], values[b + 2], values[b + 3], values[b + 4] = w.l, w.T, w.r, w.left
@@ -53,12 +58,19 @@ if dirty or counted or mine_dirty then
   if counted then
     sets[#sets + 1], sets[#sets + 2] = 'n', S.n
   end
+  if queue_dirty then
+    sets[#sets + 1], sets[#sets + 2] = 'qn', S.qn
+  end
   if mine_dirty and mine.n > 0 then
     sets[#sets + 1], sets[#sets + 2] = field, struct.pack(LEASE, mine.n, mine.t, mine.L)
   end
   if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
   if mine_dirty and mine.n == 0 then redis.call('HDEL', key, field) end
   if expire then redis.call('PEXPIRE', key, math.ceil((ttl + 1) * 1000)) end
+  if S.qn > 0 and (expire or queue_dirty) then
+    -- The queue goes with the state.
+    redis.call('PEXPIRE', qkey, math.max(1, math.ceil((S.x - now) * 1000)))
+  end
 end
 -- Integers are the cheapest replies to build and parse: the wait in whole microseconds,
 -- now as (seconds since the epoch, microseconds), requests in flight, then the state as

@@ -11,7 +11,12 @@
 --          `n` requests in flight, all workers together (apart: a take writes only it);
 --          `r<i>:<slot>` window i's sliding count, sends per slice (only while no header
 --          has placed its edges; a missing slot is 0); `k:<worker id>` one per worker
---          with tokens in flight: in flight, last seen, lease seconds (packed doubles)
+--          with tokens in flight: in flight, last seen, lease seconds (packed doubles);
+--          `qn` tickets queued in KEYS[2], `qs` the last ticket's sequence number, `h` the
+--          last head notice sent (queue.lua)
+-- KEYS[2]  the fleet queue, a sorted set: one member `<worker>:<ticket>` per waiting
+--          request, scored priority * BIG + sequence (FIFO per priority, interactive first).
+--          Both keys share one {hash tag}, so they live in one Redis Cluster slot.
 -- ARGV[1]  one space-separated string (each argument costs the client more than a split
 --          costs here): worker id, clock, then the operation's fields from index A on
 --          ("-" for none). clock is TEST ONLY: "-" (always, in production) reads Redis
@@ -26,19 +31,23 @@
 --      count, then the uncontended take's summary (see fast.lua, written by epilogue.lua):
 --      fu (a take before this time rolls or slides nothing; -inf while a window needs a
 --      probe), f0 / f1 (the room every window has before `n`, without / with the
---      reserve), tm (the longest period); then per window l limit, T period, r reserve, left,
+--      reserve), tm (the longest period), lend (the last fraction of a window in which
+--      its unused reserve is lent to lower priorities); then per window l limit, T period, r reserve, left,
 --      rs reset_at, cf confirmed, bo blind_ok, pb probing, id identified, an anchored,
 --      ra ring_at (the slice the sliding count is at), rt ring_total, rc the sends in
 --      slice ra (kept here, written to its `r<i>:<slot>` field when the count slides on).
-local VERSION = 5
+local VERSION = 6
 local SLOTS = 32
 local SIZE = SLOTS + 1
 local EPS = 1e-9
-local HEAD = '<ddddddddddd'
+local HEAD = '<dddddddddddd'
 local FIELDS = 13 -- doubles per window
 local LEASE = '<ddd'
 
 local key = KEYS[1]
+local qkey = KEYS[2]
+local PUBLISH = 'PUBLISH' -- (SPUBLISH on Redis Cluster: the channel is in the keys' slot)
+local BIG = 4294967296 -- a ticket's score: priority * BIG + its sequence number
 local args = {}
 for word in string.gmatch(ARGV[1], '%S+') do args[#args + 1] = word end
 local A = 3 -- the operation's first field
@@ -53,4 +62,4 @@ else
 end
 local sec, usec = tonumber(clock[1]), tonumber(clock[2])
 
-local got = redis.pcall('HMGET', key, 's', 'n', field)
+local got = redis.pcall('HMGET', key, 's', 'n', field, 'qn', 'h')

@@ -9,8 +9,9 @@ local S, W = nil, {}
 if raw then
   local h = {struct.unpack(HEAD, raw)}
   if h[1] == VERSION then
-    S = {e = h[2], p = h[3], n = tonumber(got[2]) or 0, sweep = h[4], lmax = h[5], x = h[6]}
-    local v = {struct.unpack('<' .. string.rep('d', FIELDS * h[7]), raw, h[12])}
+    S = {e = h[2], p = h[3], n = tonumber(got[2]) or 0, sweep = h[4], lmax = h[5], x = h[6],
+         lend = h[12], qn = tonumber(got[4]) or 0}
+    local v = {struct.unpack('<' .. string.rep('d', FIELDS * h[7]), raw, h[13])}
     for i = 1, h[7] do
       local b = FIELDS * (i - 1)
       W[i] = {i = i, l = v[b + 1], T = v[b + 2], r = v[b + 3], left = v[b + 4], rs = v[b + 5],
@@ -24,18 +25,23 @@ if raw then
 end
 if not S then
   if not ARGV[2] then return {-1} end
-  S = {e = sec, p = -1, n = 0, sweep = math.huge, lmax = 0, x = -1}
+  S = {e = sec, p = -1, n = 0, sweep = math.huge, lmax = 0, x = -1, lend = 0, qn = 0}
 end
 local now = (sec - S.e) + usec / 1000000
 -- What to write back: `s` (dirty), `n` (counted), this worker's lease (mine_dirty).
 local dirty = false
 local counted = false
+local queue_dirty = false
 if #W == 0 then
   counted = true
   local plan = {}
   for word in string.gmatch(ARGV[2], '%S+') do plan[#plan + 1] = tonumber(word) end
-  for i = 1, (#plan - 1) / 2 do
-    local limit, period = plan[2 * i], plan[2 * i + 1]
+  S.lend = plan[2]
+  -- Tickets of a state that is gone (they share its expiry, so only a manual DEL or a
+  -- restart that kept one key): their owners ask again when their subscription drops.
+  redis.call('DEL', qkey)
+  for i = 1, (#plan - 2) / 2 do
+    local limit, period = plan[2 * i + 1], plan[2 * i + 2]
     W[i] = {i = i, l = limit, T = period, r = plan[1], left = limit, rs = now + period,
             cf = false, bo = false, pb = false, id = false, an = false,
             ra = math.floor(now / (period / SLOTS)), rt = 0, rc = 0}
@@ -43,8 +49,23 @@ if #W == 0 then
   dirty = true
 end
 
-local function cut_of(w)
+local function full_cut(w)
   return math.floor(w.r * w.l)
+end
+
+-- _window.lent_cut: in the last `lend` of a window whose edge a header placed, the part
+-- of the reserve held back from lower priorities shrinks linearly to 0 at the reset.
+local function cut_of(w)
+  local cut = math.floor(w.r * w.l)
+  if cut > 0 and S.lend > 0 and w.an then
+    local r = w.rs - now
+    local stretch = S.lend * w.T
+    if r < stretch then
+      if r > 0 then return math.floor(cut * r / stretch) end
+      return 0
+    end
+  end
+  return cut
 end
 
 local function roll(w)

@@ -183,6 +183,10 @@ class SyncView:
         assert self._last is not None
         return decode_state(self._last[3], self._last[2])
 
+    def add_error_listener(self, callback: Callable[[BaseException, bool], None]) -> None:
+        """Call `callback(exc, fell_back_to_local)` at each Redis failure (bound stores too)."""
+        self._error_listeners.append(callback)
+
     def _failed(self, now: float, exc: BaseException) -> None:
         for listener in self._error_listeners:  # metrics (hooks); never let one break this
             with contextlib.suppress(Exception):

@@ -5,17 +5,9 @@ once, called by SHA), atomic and timed by Redis `TIME`, so the workers' clocks n
 Waiters queue in Redis too, one FIFO queue per priority for the fleet, granted by pub/sub
 (`_redis_fleet.py`); while Redis is away, a local share answers (`_redis_local.py`).
 
-```python
-from gu1_async import Gu1Client
-from gu1_async.governor.redis import RedisStore
-
-store = RedisStore.from_url("redis://localhost:6379/0", on_store_error="local")
-async with Gu1Client(plan="starter", store=store) as client:
-    ...
-```
-
-Needs the extra: `pip install 'gu1-async[redis]'` (redis-py's asyncio client, imported
-only when a store is built).
+Use: `Gu1Client(store=RedisStore.from_url("redis://...", on_store_error="local"))`, then
+`await store.aclose()` (docs/distributed.md). Needs the extra: `pip install
+'gu1-async[redis]'` (redis-py's asyncio client, imported only when a store is built).
 """
 
 from __future__ import annotations
@@ -234,10 +226,6 @@ class RedisStore(SyncView, FleetStore):
         store._error_listeners = self._error_listeners
         self._children.add(store)
         return store
-
-    def add_error_listener(self, callback: Callable[[BaseException, bool], None]) -> None:
-        """Call `callback(exc, fell_back_to_local)` at each Redis failure (bound stores too)."""
-        self._error_listeners.append(callback)
 
     @property
     def namespace(self) -> str:

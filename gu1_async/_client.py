@@ -59,8 +59,7 @@ class Gu1Client:
         max_wait: the default longest governor wait, seconds, before
             `QuotaExhaustedError` (None: wait as long as the quota requires).
         reserve: fraction of each window only INTERACTIVE requests may use.
-        lend: the last fraction of a window in which the reserve interactive work left
-            unused is lent to batch work (default 0.1; 0 never lends; see the governor).
+        lend: the last fraction of a window in which unused reserve is lent to batch (0.1).
         retry: the `RetryPolicy`.
         clock: time source (inject a `FakeClock` in tests).
         store: a shared governor store (e.g. `RedisStore`); None keeps state in-process.

@@ -1,11 +1,6 @@
 from __future__ import annotations
 
 import inspect
-import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +9,8 @@ import aioresponses.core
 import pytest
 from aiohttp import ClientResponse
 from aioresponses import aioresponses as AioResponses
+
+from tests.redis.conftest import running_redis_server
 
 FAKE_KEY = "gk_test_conftestKEY0001"
 
@@ -55,44 +52,9 @@ def _no_ambient_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # -- a redis-server for tests outside tests/redis (examples, sharded ingest) --------------
 
-REDIS_SERVER = shutil.which("redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     """A fresh redis-server on a free loopback port, nothing persisted; its URL."""
-    if REDIS_SERVER is None:
-        reason = "no redis-server binary on PATH (scripts/test.sh installs Debian's)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: CI must run the Redis tests, not skip them")
-        pytest.skip(reason)
-    port = _free_port()
-    command = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--appendonly", "no", "--dir", str(tmp_path)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10.0
-        while not _answers(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {port}")
-            time.sleep(0.01)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    for server in running_redis_server(tmp_path):
+        yield server.url

@@ -64,8 +64,9 @@ class RedisServer:
             return False
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+def running_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A started RedisServer, stopped afterwards; fails under CI (skips elsewhere) without
+    a redis-server binary. Behind this fixture and the top-level `redis_url`."""
     if REDIS_SERVER is None:
         reason = "no redis-server binary on PATH (scripts/test.sh installs Debian's)"
         if os.environ.get("CI"):
@@ -77,6 +78,11 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    yield from running_redis_server(tmp_path)
 
 
 @pytest.fixture

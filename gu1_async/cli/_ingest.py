@@ -145,7 +145,7 @@ __all__ = ["ingest", "run_ingestion"]
     default=None,
     hidden=True,
     help="Seconds before a dead process's share of the Redis budget is freed (the store's "
-    "lease, 120 s): a process killed while it held a window's probe stalls the others "
+    "lease, 15 s): a process killed while it held a window's probe stalls the others "
     "that long.",
 )
 @click.option(

@@ -102,6 +102,7 @@ class Governor(RemoteDriver):
         self._poke: asyncio.Future[None] | None = None
         self._dirty = False
         self._background: set[asyncio.Task[None]] = set()
+        self._beat: Timer | None = None  # the remote store's lease heartbeat (`_keep_alive`)
 
     # -- public API ---------------------------------------------------------------------
 
@@ -186,7 +187,9 @@ class Governor(RemoteDriver):
             left = max(0.0, deadline - now)
             limit = left if limit is None else min(limit, left)
         if not self._local:
-            return await self._acquire_remote(priority, limit, now)
+            permit = await self._acquire_remote(priority, limit, now)
+            self._keep_alive()
+            return permit
         if limit is not None:
             wait = self._estimate(now, priority)
             if wait > limit:

@@ -14,12 +14,13 @@ synchronously; their store updates run as background tasks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
-from .._clock import Clock
+from .._clock import Clock, Timer
 from .._errors import QuotaExhaustedError
 from .._types import Priority
 from ._observation import Observation
@@ -75,6 +76,7 @@ class RemoteDriver:
     _background: set[asyncio.Task[None]]
     _now: Callable[[], float]
     _cap: float
+    _beat: Timer | None
 
     def _grant(self, head: Waiter, priority: int, now: float) -> None:
         raise NotImplementedError
@@ -184,6 +186,30 @@ class RemoteDriver:
         self._in_flight += 1
         Permit(self, self._now()).release()  # type: ignore[arg-type]
         return True
+
+    def _keep_alive(self) -> None:
+        """A permit was granted: keep this worker's lease in the store while any is out.
+
+        A Redis store takes a worker it has not heard from for its `lease` for dead and
+        releases its tokens. Without a heartbeat the lease had to outlast the slowest
+        request, so a worker killed mid-request (holding a window's only probe, say) held
+        the budget that long. One timer, every `store.heartbeat` seconds while requests
+        are in flight, none while idle; a store without leases has no `heartbeat`.
+        """
+        if self._beat is None:
+            every = getattr(self._store, "heartbeat", None)
+            if every is not None:
+                self._beat = self._clock.call_at(self._now() + every, self._on_beat)
+
+    def _on_beat(self) -> None:
+        self._beat = None
+        if self._in_flight > 0:
+            self._spawn(self._heartbeat())
+            self._keep_alive()
+
+    async def _heartbeat(self) -> None:
+        with contextlib.suppress(Exception):  # a failing store is reported by the next call
+            await self._store.aheartbeat(self._now())  # type: ignore[attr-defined]
 
     def _kick(self) -> None:
         """Something changed: make the pump look again (starting it if needed)."""

@@ -65,8 +65,9 @@ class RedisStore(SyncView, FleetStore):
             its own while Redis is away; about 1 / the number of workers.
         timeout: seconds any one Redis call may take, the client's retries included
             (None: the client's socket timeout, or 1 s if it has none).
-        lease: seconds after which the tokens of a worker that stopped talking to Redis
-            are released (it is taken for dead); longer than your slowest request.
+        lease: seconds after which the tokens of a worker Redis has not heard from are
+            released (taken for dead); a governor with requests in flight calls every
+            `lease / 3` s, so it bounds how long a dead worker holds the budget.
         recheck: when only another worker's response can free a slot (its probe is in
             flight), look again after this many seconds.
         probe_interval: seconds between attempts to rejoin Redis after a failure.
@@ -88,7 +89,7 @@ class RedisStore(SyncView, FleetStore):
         on_store_error: OnStoreError = "raise",
         local_share: float = 0.25,
         timeout: float | None = None,
-        lease: float = 120.0,
+        lease: float = 15.0,
         recheck: float = 0.05,
         probe_interval: float = 5.0,
         fleet_queue: bool = True,
@@ -111,6 +112,7 @@ class RedisStore(SyncView, FleetStore):
         self._on_error = on_store_error
         self._local_share = local_share
         self._lease = lease
+        self.heartbeat = lease / 3  # seconds between a busy governor's `aheartbeat` calls
         self._recheck = recheck
         self._probe_interval = probe_interval
         self._timeout = timeout
@@ -167,7 +169,7 @@ class RedisStore(SyncView, FleetStore):
         on_store_error: OnStoreError = "raise",
         local_share: float = 0.25,
         timeout: float = 1.0,
-        lease: float = 120.0,
+        lease: float = 15.0,
         recheck: float = 0.05,
         probe_interval: float = 5.0,
         fleet_queue: bool = True,
@@ -347,6 +349,10 @@ class RedisStore(SyncView, FleetStore):
         if reply is None:
             return await self._fallback.apause(now, seconds)
         return bool(reply[0] == 1)
+
+    async def aheartbeat(self, now: float) -> None:
+        """Keep this worker's lease: any script does; the estimate changes nothing else."""
+        await self._run("estimate", now, self._args(now, "0", "0"))
 
     # -- internals ------------------------------------------------------------------------
 

@@ -125,8 +125,8 @@ async def test_json_shows_every_budget_its_windows_leases_and_queue(fleet: Fleet
     assert window["confirmed"] and window["from_header"] and 0 < window["reset_in"] <= 3600
     assert first["in_flight"] == 4 and first["waiting_by_priority"] == [1, 1]
     (worker,) = first["workers"]
-    assert (worker["in_flight"], worker["waiting"], worker["lease"]) == (4, 2, 120.0)
-    assert 0 < worker["lease_expires_in"] <= 120
+    assert (worker["in_flight"], worker["waiting"], worker["lease"]) == (4, 2, 15.0)
+    assert 0 < worker["lease_expires_in"] <= 15
     assert second["windows"][0]["remaining"] == 2 and second["in_flight"] == 0
     assert second["environment"] == "test" and second["paused_for"] == 0
 

@@ -124,3 +124,56 @@ async def test_remote_store_failure_reaches_waiters_instead_of_hanging() -> None
         await waiter
     with pytest.raises(GovernorStoreError):
         await gov.acquire()
+
+
+class LeasedStore(RoundTripStore):
+    """A remote store with leases: counts the heartbeats that keep them."""
+
+    heartbeat = 5.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.beats: list[float] = []
+
+    async def aheartbeat(self, now: float) -> None:
+        await self._trip()
+        self.beats.append(now)
+
+
+async def test_the_lease_heartbeat_runs_only_while_permits_are_out() -> None:
+    clock = FakeClock(start=0.0)
+    store = LeasedStore()
+    gov = Governor(Plan.custom(Quota(100, 3600)), clock=clock, store=store)
+    first = await gov.acquire()
+    first.mark_sent()
+    first.observe(Observation(200, 100, 99, 3000.0))  # confirms the window
+    await settle()
+    await clock.advance(20.0)
+    assert store.beats == []  # the only permit came back before the first beat was due
+    permits = [await gov.acquire() for _ in range(2)]
+    await clock.advance(12.0)  # a request far longer than a beat
+    await settle()
+    assert store.beats == [25.0, 30.0]
+    permits[0].release()
+    await clock.advance(5.0)
+    await settle()
+    assert store.beats[-1] == 35.0  # one still out
+    permits[1].release()
+    await clock.advance(60.0)
+    await settle()
+    assert store.beats == [25.0, 30.0, 35.0]  # none while idle
+
+
+async def test_a_failing_heartbeat_is_not_raised_and_does_not_stop_the_beat() -> None:
+    clock = FakeClock(start=0.0)
+    store = LeasedStore()
+    gov = Governor(Plan.custom(Quota(100, 3600)), clock=clock, store=store)
+    permit = await gov.acquire()
+    store.broken = True
+    await clock.advance(11.0)
+    await settle()
+    store.broken = False
+    await clock.advance(5.0)
+    await settle()
+    assert store.beats == [15.0]  # 5 and 10 failed quietly; the next one went through
+    permit.release()

@@ -39,6 +39,13 @@ async def workers(redis_server: RedisServer) -> AsyncIterator[MakeGovernor]:
         await store.aclose()
 
 
+def crashes(gov: Governor) -> Governor:
+    """A worker that will stop talking to Redis with permits out, as a killed process
+    does: no heartbeat keeps its lease."""
+    gov._store.heartbeat = None  # type: ignore[attr-defined]
+    return gov
+
+
 async def settle_store() -> None:
     """Permit ends reach Redis from a background task: give it a moment."""
     for _ in range(20):
@@ -215,7 +222,7 @@ async def test_a_dead_workers_tokens_are_released_after_its_lease(
     workers: MakeGovernor, redis_client: Redis
 ) -> None:
     plan = Plan.custom(Quota(10, 60))
-    dead = workers(plan, lease=0.3)
+    dead = crashes(workers(plan, lease=0.3))
     alive = workers(plan)
     await confirm(alive, 10, 10, 50.0)
     held = [await dead.acquire(max_wait=0) for _ in range(3)]  # never ended: a crash
@@ -231,13 +238,35 @@ async def test_a_dead_workers_tokens_are_released_after_its_lease(
     assert sorted(await field_names(redis_client)) == [b"n", b"s"]
 
 
+async def test_a_live_worker_keeps_its_tokens_past_its_lease(
+    workers: MakeGovernor, redis_client: Redis
+) -> None:
+    # Requests longer than the lease: the governor's heartbeat (every lease / 3 while
+    # permits are out) keeps them, so the lease only bounds how long a dead worker holds
+    # the budget, not how long a request may take.
+    plan = Plan.custom(Quota(10, 60))
+    slow = workers(plan, lease=0.6)
+    alive = workers(plan)
+    await confirm(alive, 10, 10, 50.0)
+    held = [await slow.acquire(max_wait=0) for _ in range(3)]
+    await asyncio.sleep(1.5)  # 2.5 leases
+    assert await take_all(alive) == 7
+    # Still out, not released (a released token would be spent and not in flight).
+    assert alive.stats().windows[0].in_flight == 3
+    assert [f for f in await field_names(redis_client) if f.startswith(b"k:")]
+    for permit in held:
+        permit.release()  # never sent: back to the window
+    await settle_store()
+    assert await take_all(alive) == 3
+
+
 async def test_a_dead_worker_is_released_beside_a_sliding_count(
     workers: MakeGovernor, redis_client: Redis
 ) -> None:
     # A window no header describes keeps its sliding count in per-slice hash fields: the
     # lease sweep must read only the leases among them.
     plan = Plan.custom(Quota(10, 0.64))  # 20 ms slices
-    dead, alive = workers(plan, lease=0.3), workers(plan)
+    dead, alive = crashes(workers(plan, lease=0.3)), workers(plan)
     assert await take_all_of(alive, 2) == 2  # answered without a window: blind from now
     held = await dead.acquire(max_wait=0)
     await asyncio.sleep(0.05)

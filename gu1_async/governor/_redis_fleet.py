@@ -1,6 +1,6 @@
 """The fleet queue's worker side: tickets that wait in Redis, granted over pub/sub.
 
-A refused take with a ticket joins one FIFO queue per priority in Redis (`_lua/queue.lua`).
+A refused take with a ticket joins one FIFO queue per priority in Redis (`_lua/lib/queue.lua`).
 Whoever frees room there grants the heads and publishes each grant on its worker's channel;
 this module listens on that channel (one connection per store, subscribed before the first
 ticket is sent, so no grant can find nobody listening), resolves the waiting futures, gives

@@ -1,7 +1,8 @@
 """The RedisStore's scripts, how it reaches Redis, and the state the scripts store.
 
-The Lua files in `_lua/` port `_window.py` and `MemoryStore`; `_lua/head.lua` documents
-the arguments and the state's layout, which `decode_state` reads back for stats.
+The Lua files in `_lua/` port `_window.py` and `MemoryStore`, one script per operation
+(`_redis_scripts.py` reads them); `_lua/lib/head.lua` documents the arguments and the
+state's layout, which `decode_state` reads back for stats.
 
 `Link` sends the scripts. It talks to Redis over connections of its own, made by the
 client's connection pool (so with the client's address, credentials, TLS, database and
@@ -21,9 +22,9 @@ import sys
 from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
-from importlib import resources
 from typing import Any
 
+from ._redis_scripts import script_source
 from ._window import WindowState
 
 __all__ = ["NOPLAN", "Link", "Lost", "State", "decode_state", "script_source"]
@@ -37,16 +38,7 @@ NOPLAN = -1
 """A script's first reply item when the state is missing and no plan came with the call."""
 
 _OPERATIONS = ("take", "estimate", "end", "record", "pause", "cancel", "dispatch")
-_QUEUE = ("waits", "admit", "queue")
-_HELPERS: dict[str, tuple[str, ...]] = {
-    "take": _QUEUE,
-    "estimate": ("waits",),
-    "end": ("observe", *_QUEUE),
-    "record": ("observe",),
-    "cancel": _QUEUE,
-    "dispatch": _QUEUE,
-}
-"""The helper files each operation needs (each function a script defines costs every call)."""
+"""One script each, `_lua/<operation>.lua` (`_redis_scripts.script_source`)."""
 
 MAX_CONNECTIONS = 8
 """Connections a link opens at most; more calls at once wait for one to be free (a burst
@@ -57,22 +49,6 @@ _QUIET_TURNS = 3
 settled. A permit given back by a waiter cancelled as it was granted reaches the store on
 the second turn after the cancellation (the waiter's handler spawns the update, which
 starts on the next turn)."""
-
-
-def script_source(operation: str, *, fast: bool = True, sharded: bool = False) -> str:
-    """One operation's script: head, (take) the uncontended path, prelude, helpers, tail.
-
-    `fast=False` leaves the take's uncontended path out (tests compare the two);
-    `sharded=True` publishes grants with SPUBLISH (Redis Cluster: the channel is in the
-    keys' slot, and only the slot's node has its subscribers).
-    """
-    lua = resources.files(__package__).joinpath("_lua")
-    parts = ["head", *(["fast"] if operation == "take" and fast else []), "prelude"]
-    parts += [*_HELPERS.get(operation, ()), operation, "epilogue"]
-    source = "\n".join(lua.joinpath(f"{part}.lua").read_text(encoding="utf-8") for part in parts)
-    if sharded:
-        source = source.replace("local PUBLISH = 'PUBLISH'", "local PUBLISH = 'SPUBLISH'", 1)
-    return source
 
 
 def _bulk(value: bytes) -> bytes:

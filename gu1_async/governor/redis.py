@@ -158,7 +158,7 @@ class RedisStore(SyncView, FleetStore):
         self._last: tuple[float, float, int, bytes] | None = None
         self._test_time_base: int | None = None
         """TEST ONLY: when set, every script runs at `base + now` microseconds instead of
-        Redis `TIME` (see `_lua/prelude.lua`, ARGV[2]); never set in production."""
+        Redis `TIME` (see `_lua/lib/prelude.lua`, ARGV[2]); never set in production."""
 
     @classmethod
     def from_url(

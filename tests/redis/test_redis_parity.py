@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from gu1_async.governor import MemoryStore, Observation, Quota, WindowStats
-from gu1_async.governor._redis_lua import script_source
+from gu1_async.governor._redis_scripts import script_source
 from gu1_async.governor.redis import RedisStore
 from tests.redis.conftest import RedisServer
 

@@ -1,3 +1,4 @@
+--! include head prelude observe waits admit queue
 -- end: a permit ended (MemoryStore.end). args[A] sent, args[A+1] answered ('1'/'0'), then
 -- the observed limit, remaining, reset_after and window period ('' when absent).
 local sent = args[A] == '1'
@@ -36,3 +37,4 @@ else
 end
 -- The room this end frees goes to the fleet queue's heads first.
 dispatch(false)
+--! include epilogue

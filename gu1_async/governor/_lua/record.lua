@@ -1,3 +1,4 @@
+--! include head prelude observe
 -- record: an observation no permit took a token for (args[A..A+3] limit, remaining,
 -- reset_after, window period).
 local remaining = tonumber(args[A + 1])
@@ -8,3 +9,4 @@ if d > 0 then
   observe(W[d], remaining, reset_after)
   dirty = true
 end
+--! include epilogue

@@ -1,3 +1,4 @@
+--! include head fast prelude waits admit queue
 -- take: one token from every window, or none and the wait (MemoryStore.take, then estimate).
 -- args[A] reserved ('1'/'0'), args[A+1] ahead, args[A+2] this worker's lease in seconds,
 -- then, to wait in the fleet queue when refused, args[A+3] a ticket (this worker's
@@ -54,3 +55,4 @@ else
     result = 2
   end
 end
+--! include epilogue

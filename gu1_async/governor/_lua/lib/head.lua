@@ -1,6 +1,7 @@
 -- Shared head of every governor script: the arguments, the time and the hash's fields.
--- Then (take only) fast.lua, then prelude.lua: load the state (or ask for the plan to
--- create it), release the in-flight tokens of workers whose lease ran out.
+-- Each script then includes (take only) fast.lua, then prelude.lua: load the state (or
+-- ask for the plan to create it), release the in-flight tokens of workers whose lease ran
+-- out.
 --
 -- A Lua port of gu1_async/governor/_window.py and MemoryStore (gu1_async/governor/_store.py):
 -- keep the two in step. tests/redis/test_redis_parity.py drives both with the same random

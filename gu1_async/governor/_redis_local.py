@@ -24,8 +24,8 @@ from ._observation import Observation
 from ._quota import Quota
 from ._redis_lua import State, decode_state
 from ._stats import WindowStats
-from ._store import MemoryStore
-from ._window import available, roll
+from ._store import MemoryStore, window_stats
+from ._window import roll
 
 __all__ = ["LocalShare", "SyncView"]
 
@@ -138,22 +138,7 @@ class SyncView:
         if self._degraded or self._last is None:
             return self._fallback.windows(now)
         seen_at, redis_now, _n, _raw = self._last
-        at = redis_now + max(0.0, now - seen_at)
-        stats = []
-        for w in self._state().windows:
-            roll(w, at)
-            stats.append(
-                WindowStats(
-                    limit=w.limit,
-                    period=w.period,
-                    available=max(0, available(w, 0, at)),
-                    in_flight=w.in_flight,
-                    reset_in=max(0.0, w.reset_at - at),
-                    confirmed=w.confirmed,
-                    from_header=w.identified,
-                )
-            )
-        return tuple(stats)
+        return window_stats(self._state().windows, redis_now + max(0.0, now - seen_at))
 
     def paused_for(self, now: float) -> float:
         """Seconds left in the shared pause, as of the last Redis answer."""

@@ -28,7 +28,7 @@ from ._window import (
     spend_unseen,
 )
 
-__all__ = ["GovernorStore", "MemoryStore"]
+__all__ = ["GovernorStore", "MemoryStore", "window_stats"]
 
 
 @runtime_checkable
@@ -338,21 +338,7 @@ class MemoryStore:
         return self._windows
 
     def windows(self, now: float) -> tuple[WindowStats, ...]:
-        stats = []
-        for w in self._windows:
-            roll(w, now)
-            stats.append(
-                WindowStats(
-                    limit=w.limit,
-                    period=w.period,
-                    available=max(0, available(w, 0, now)),
-                    in_flight=w.in_flight,
-                    reset_in=max(0.0, w.reset_at - now),
-                    confirmed=w.confirmed,
-                    from_header=w.identified,
-                )
-            )
-        return tuple(stats)
+        return window_stats(self._windows, now)
 
     async def atake(self, now: float, reserved: bool, ahead: int) -> tuple[bool, float]:
         if self.take(now, reserved):
@@ -373,3 +359,22 @@ class MemoryStore:
 
     def __repr__(self) -> str:
         return f"MemoryStore({self._windows!r})"
+
+
+def window_stats(windows: Sequence[WindowState], now: float) -> tuple[WindowStats, ...]:
+    """The stats of `windows` as of `now` (each rolled to it first)."""
+    stats = []
+    for w in windows:
+        roll(w, now)
+        stats.append(
+            WindowStats(
+                limit=w.limit,
+                period=w.period,
+                available=max(0, available(w, 0, now)),
+                in_flight=w.in_flight,
+                reset_in=max(0.0, w.reset_at - now),
+                confirmed=w.confirmed,
+                from_header=w.identified,
+            )
+        )
+    return tuple(stats)

@@ -100,6 +100,17 @@ def _transient(exc: Exception) -> bool:
     return isinstance(exc, (APIConnectionError, ServerError, RateLimitError))
 
 
+async def _with_retries(send: Callable[[], Awaitable[R]], item_retries: int) -> R:
+    """`send()`, and again after a transient failure, at most `item_retries` more times."""
+    for attempt in range(item_retries + 1):
+        try:
+            return await send()
+        except Exception as exc:
+            if attempt == item_retries or not _transient(exc):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _require(body: Mapping[str, Any], name: str, kind: str) -> Any:
     value = body.get(name)
     if value is None or value == "":
@@ -129,20 +140,17 @@ def entity_sender(
     async def send_one(item: Any) -> UpsertResult:
         body = to_body(item)
         _require(body, "externalId", "entity")
-        for attempt in range(item_retries + 1):
-            try:
-                result: UpsertResult = await upsert(
-                    entity=body,
-                    conflict_resolution=conflict_resolution,
-                    deduplication_strategy=deduplication_strategy,
-                    priority=Priority.BATCH,
-                    max_wait=max_wait,
-                )
-                return result
-            except Exception as exc:
-                if attempt == item_retries or not _transient(exc):
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        result: UpsertResult = await _with_retries(
+            lambda: upsert(
+                entity=body,
+                conflict_resolution=conflict_resolution,
+                deduplication_strategy=deduplication_strategy,
+                priority=Priority.BATCH,
+                max_wait=max_wait,
+            ),
+            item_retries,
+        )
+        return result
 
     return send_one
 
@@ -185,7 +193,8 @@ def transaction_sender(
         rest = {
             k: v for k, v in body.items() if k not in ("externalId", "type", "amount", "currency")
         }
-        for attempt in range(item_retries + 1):
+
+        async def create_once() -> TransactionCreateResult:
             try:
                 result: TransactionCreateResult = await create(
                     **required, extra_body=rest, priority=Priority.BATCH, max_wait=max_wait
@@ -195,10 +204,8 @@ def transaction_sender(
                 if not existing_ok:
                     raise
                 return await fetch_existing(required["external_id"])
-            except Exception as exc:
-                if attempt == item_retries or not _transient(exc):
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return await _with_retries(create_once, item_retries)
 
     return send_one
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, form_fields, query, unwrap
@@ -19,6 +19,12 @@ from gu1_async.models import (
     TransactionType,
 )
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._import_params import (
+    BatchSourcesParams,
+    TransactionBatchParams,
+    TransactionFileParams,
+)
+from gu1_async.resources._params import Given, given
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
@@ -118,30 +124,16 @@ class Transactions(Resource):
         note="Synchronous for up to 30 s, then 202 + jobId: use a timeout above 30 s.",
     )
     async def create_batch(
-        self,
-        *,
-        transactions: Sequence[_Body],
-        execute_rules: bool | None = None,
-        skip_duplicates: bool | None = None,
-        validate_existing_entity: bool | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, **params: Unpack[TransactionBatchParams]
     ) -> TransactionBatchResult | BatchJob:
         """Create up to 100,000 transactions (each in the `create` body's camelCase shape).
 
         Returns the finished `TransactionBatchResult`, or, when gu1 answers 202 after its
         30-second synchronous window, a `BatchJob` to pass to `bulk_imports.wait()`.
         """
-        body = compact(
-            {
-                "transactions": transactions,
-                "executeRules": execute_rules,
-                "skipDuplicates": skip_duplicates,
-                "validateExistingEntity": validate_existing_entity,
-            },
-            extra_body,
-        )
-        data = await self._request("transactions.create_batch", json=body, **options)
+        call = given(params, TransactionBatchParams, call="transactions.create_batch")
+        body = compact(call.fields, call.extra)
+        data = await self._request("transactions.create_batch", json=body, **call.options)
         return _batch_outcome(data)
 
     @endpoint(
@@ -151,28 +143,12 @@ class Transactions(Resource):
         doc=34,
         note="Always 202 + jobId.",
     )
-    async def create_batch_background(
-        self,
-        *,
-        transactions: Sequence[_Body],
-        execute_rules: bool | None = None,
-        skip_duplicates: bool | None = None,
-        validate_existing_entity: bool | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> BatchJob:
+    async def create_batch_background(self, **params: Unpack[TransactionBatchParams]) -> BatchJob:
         """Queue a batch in the background; returns the job."""
-        body = compact(
-            {
-                "transactions": transactions,
-                "executeRules": execute_rules,
-                "skipDuplicates": skip_duplicates,
-                "validateExistingEntity": validate_existing_entity,
-            },
-            extra_body,
+        operation = "transactions.create_batch_background"
+        return await self._background(
+            operation, given(params, TransactionBatchParams, call=operation)
         )
-        data = await self._request("transactions.create_batch_background", json=body, **options)
-        return BatchJob.from_api(unwrap(data, "job"))
 
     @endpoint(
         "POST",
@@ -181,29 +157,14 @@ class Transactions(Resource):
         doc=35,
         note="Up to 5 sources x 100,000 transactions, 150 MB; always 202.",
     )
-    async def create_batch_background_multi(
-        self,
-        *,
-        sources: Sequence[_Body],
-        execute_rules: bool | None = None,
-        skip_duplicates: bool | None = None,
-        validate_existing_entity: bool | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> BatchJob:
+    async def create_batch_background_multi(self, **params: Unpack[BatchSourcesParams]) -> BatchJob:
         """Queue up to five sources (file-like batches) in the background; returns the job."""
-        body = compact(
-            {
-                "sources": sources,
-                "executeRules": execute_rules,
-                "skipDuplicates": skip_duplicates,
-                "validateExistingEntity": validate_existing_entity,
-            },
-            extra_body,
-        )
-        data = await self._request(
-            "transactions.create_batch_background_multi", json=body, **options
-        )
+        operation = "transactions.create_batch_background_multi"
+        return await self._background(operation, given(params, BatchSourcesParams, call=operation))
+
+    async def _background(self, operation: str, call: Given) -> BatchJob:
+        body = compact(call.fields, call.extra)
+        data = await self._request(operation, json=body, **call.options)
         return BatchJob.from_api(unwrap(data, "job"))
 
     @endpoint(
@@ -214,35 +175,13 @@ class Transactions(Resource):
         note="multipart/form-data; needs the batchUploadEnabled organization flag.",
     )
     async def upload(
-        self,
-        *,
-        file: FilePart,
-        mapping_id: str | None = None,
-        column_mapping: _Body | None = None,
-        execute_rules: bool | None = None,
-        skip_duplicates: bool | None = None,
-        validate_existing_entity: bool | None = None,
-        batch_error_handling: str | None = None,
-        validate_gap: bool | None = None,
-        extra_fields: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, **params: Unpack[TransactionFileParams]
     ) -> TransactionBatchResult | BatchJob:
         """Upload a CSV/Excel/JSON file of transactions (omit both mappings: native parser)."""
-        form = transaction_file_form(
-            file=file,
-            mapping_id=mapping_id,
-            column_mapping=column_mapping,
-            execute_rules=execute_rules,
-            skip_duplicates=skip_duplicates,
-            validate_existing_entity=validate_existing_entity,
-            batch_error_handling=batch_error_handling,
-            extra_fields=extra_fields,
-        )
+        call = given(params, TransactionFileParams, call="transactions.upload")
+        query_params, form = transaction_file_form(call)
         data = await self._request(
-            "transactions.upload",
-            params=query({"validateGap": validate_gap}),
-            files=form,
-            **options,
+            "transactions.upload", params=query_params, files=form, **call.options
         )
         return _batch_outcome(data)
 
@@ -300,31 +239,13 @@ class Transactions(Resource):
         return ingest_transactions(self.create, self.get_by_external_id, items, **options)
 
 
-def transaction_file_form(
-    *,
-    file: FilePart,
-    mapping_id: str | None,
-    column_mapping: _Body | None,
-    execute_rules: bool | None,
-    skip_duplicates: bool | None,
-    validate_existing_entity: bool | None,
-    batch_error_handling: str | None,
-    extra_fields: _Body | None,
-) -> dict[str, FilePart | str]:
-    """The multipart form of a transaction file upload.
+def transaction_file_form(call: Given) -> tuple[dict[str, Any], dict[str, FilePart | str]]:
+    """The query string and multipart form of a transaction file upload.
 
     gu1 documents the same form at two paths (`/transactions/upload` and
-    `/batch-import/import/transactions`); both methods build it here.
+    `/batch-import/import/transactions`); both methods build it here. `validateGap` is a
+    query parameter; every other field goes in the form.
     """
-    return form_fields(
-        {
-            "file": file,
-            "mappingId": mapping_id,
-            "columnMapping": column_mapping,
-            "executeRules": execute_rules,
-            "skipDuplicates": skip_duplicates,
-            "validateExistingEntity": validate_existing_entity,
-            "batchErrorHandling": batch_error_handling,
-        },
-        extra_fields,
-    )
+    fields = dict(call.fields)
+    query_params = query({"validateGap": fields.pop("validateGap", None)})
+    return query_params, form_fields(fields, call.extra)

@@ -1,0 +1,153 @@
+"""The keyword specs of bulk imports, CSV mappings and transaction batches, declared once.
+
+Like `_entity_params.py`: each spec extends `RequestOptions`, required keys live in a
+`total=True` base, and methods take `**params: Unpack[Spec]`. Multipart uploads take
+`extra_fields` (extra form fields) where JSON bodies take `extra_body`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypedDict
+
+from gu1_async._types import FilePart, RequestOptions
+from gu1_async.models import MappingTarget
+
+__all__ = [
+    "BatchSourcesParams",
+    "EntityCsvImportParams",
+    "EntityImportParams",
+    "MappingCreateParams",
+    "MappingUpdateParams",
+    "TransactionBatchParams",
+    "TransactionFileParams",
+    "UserEventCsvImportParams",
+]
+
+_Body = Mapping[str, Any]
+
+
+class _EntityImportFields(RequestOptions, total=False):
+    """What the JSON and the CSV entity imports share."""
+
+    risk_matrix_person_id: str | None
+    risk_matrix_company_id: str | None
+    auto_execute_integrations: _Body | None
+    auto_execute_integrations_shareholders: _Body | None
+    depth: int | None
+    skip_rules_execution: bool | None
+    stop_on_first_error: bool | None
+    monitoring: _Body | None
+    report_recipient_emails: Sequence[str] | None
+
+
+class _ItemsRequired(TypedDict):
+    items: Sequence[_Body]
+
+
+class EntityImportParams(_ItemsRequired, _EntityImportFields, total=False):
+    """`bulk_imports.import_entities`: JSON rows (`taxId`, `type`, ...) in `items`."""
+
+    import_mode: Literal["automatic_enriched", "manual_no_enrichment"] | str | None
+    country: str | None
+    email_locale: Literal["en", "es", "pt"] | str | None
+    extra_body: _Body | None
+
+
+class _MappedFileRequired(TypedDict):
+    file: FilePart
+    mapping_id: str
+
+
+class _EntityCsvRequired(_MappedFileRequired):
+    entity_import_mode: Literal["automatic_enriched", "manual_no_enrichment"] | str
+
+
+class EntityCsvImportParams(_EntityCsvRequired, _EntityImportFields, total=False):
+    """`bulk_imports.import_entities_csv`: `file`, `mapping_id`, `entity_import_mode`.
+
+    `entity_import_mode` is required here because gu1's pages disagree on its default.
+    """
+
+    is_client: bool | None
+    status: str | None
+    nationality: str | None
+    email_locale: str | None
+    attributes: _Body | None
+    extra_fields: _Body | None
+
+
+class UserEventCsvImportParams(_MappedFileRequired, RequestOptions, total=False):
+    """`bulk_imports.import_user_events_csv`: a CSV file and its saved mapping."""
+
+    execute_rules: bool | None
+    with_auto_entity: bool | None
+    extra_fields: _Body | None
+
+
+class _FileRequired(TypedDict):
+    file: FilePart
+
+
+class TransactionFileParams(_FileRequired, RequestOptions, total=False):
+    """`transactions.upload` and `bulk_imports.import_transactions`: one form, two paths.
+
+    Omit both `mapping_id` and `column_mapping` for gu1's native parser. `validate_gap`
+    travels in the query string, the rest in the multipart form.
+    """
+
+    mapping_id: str | None
+    column_mapping: _Body | None
+    execute_rules: bool | None
+    skip_duplicates: bool | None
+    validate_existing_entity: bool | None
+    batch_error_handling: str | None
+    validate_gap: bool | None
+    extra_fields: _Body | None
+
+
+class _BatchFlags(RequestOptions, total=False):
+    execute_rules: bool | None
+    skip_duplicates: bool | None
+    validate_existing_entity: bool | None
+    extra_body: _Body | None
+
+
+class _TransactionsRequired(TypedDict):
+    transactions: Sequence[_Body]
+
+
+class TransactionBatchParams(_TransactionsRequired, _BatchFlags, total=False):
+    """`transactions.create_batch` and `create_batch_background`: rows in `transactions`."""
+
+
+class _SourcesRequired(TypedDict):
+    sources: Sequence[_Body]
+
+
+class BatchSourcesParams(_SourcesRequired, _BatchFlags, total=False):
+    """`transactions.create_batch_background_multi`: up to five `sources`."""
+
+
+class _MappingFields(RequestOptions, total=False):
+    default_fields: _Body | None
+    headers_snapshot: Sequence[str] | None
+    extra_body: _Body | None
+
+
+class _MappingRequired(TypedDict):
+    name: str
+    target: MappingTarget
+    column_mapping: _Body
+
+
+class MappingCreateParams(_MappingRequired, _MappingFields, total=False):
+    """`bulk_imports.create_mapping`: `name`, `target` and `column_mapping` are required."""
+
+
+class MappingUpdateParams(_MappingFields, total=False):
+    """`bulk_imports.update_mapping`: the create keys, every one optional."""
+
+    name: str | None
+    target: MappingTarget | None
+    column_mapping: _Body | None

@@ -1,7 +1,10 @@
-"""The API areas of gu1, one class per area, and the endpoint registry.
+"""The API areas of gu1, one class per area, the endpoint registry and the keyword specs.
 
 `ENDPOINTS` lists every endpoint the SDK calls (method, path, registry operation,
 documented permissions, gu1-api.md number); `permissions_for(operation)` reads it.
+The `*Params` TypedDicts are the keyword signatures of the methods that take many
+keywords (`client.entities.create(**params: Unpack[EntityCreateParams])`): build a call's
+keywords as one typed dict and pass it with `**`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,27 @@ from gu1_async.resources._base import (
     endpoint,
     get_endpoint,
     permissions_for,
+)
+from gu1_async.resources._entity_params import (
+    AttributesUpdateParams,
+    EntityAnalyzeParams,
+    EntityAutomaticParams,
+    EntityCreateParams,
+    EntityListParams,
+    EntityRefreshParams,
+    EntityUpdateParams,
+    EntityUpsertParams,
+    ExternalIdChangeParams,
+)
+from gu1_async.resources._import_params import (
+    BatchSourcesParams,
+    EntityCsvImportParams,
+    EntityImportParams,
+    MappingCreateParams,
+    MappingUpdateParams,
+    TransactionBatchParams,
+    TransactionFileParams,
+    UserEventCsvImportParams,
 )
 from gu1_async.resources.alerts import Alerts
 from gu1_async.resources.bulk_imports import BulkImports
@@ -51,6 +75,8 @@ __all__ = [
     "ENDPOINTS",
     "RESOURCES",
     "Alerts",
+    "AttributesUpdateParams",
+    "BatchSourcesParams",
     "BulkImports",
     "ClearType",
     "CustomSchemas",
@@ -59,13 +85,28 @@ __all__ = [
     "Endpoint",
     "Enrichment",
     "Entities",
+    "EntityAnalyzeParams",
+    "EntityAutomaticParams",
+    "EntityCreateParams",
+    "EntityCsvImportParams",
+    "EntityImportParams",
+    "EntityListParams",
+    "EntityRefreshParams",
+    "EntityUpdateParams",
+    "EntityUpsertParams",
     "Events",
+    "ExternalIdChangeParams",
     "Investigations",
     "Kyc",
+    "MappingCreateParams",
+    "MappingUpdateParams",
     "Resource",
     "RiskMatrices",
     "Rules",
+    "TransactionBatchParams",
+    "TransactionFileParams",
     "Transactions",
+    "UserEventCsvImportParams",
     "endpoint",
     "get_endpoint",
     "permissions_for",

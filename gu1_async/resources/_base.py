@@ -18,15 +18,17 @@ import functools
 import inspect
 import string
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import quote
 
 import attrs
 
 from gu1_async._errors import APIResponseError, ConfigurationError
 from gu1_async._paths import has_dot_segment
+from gu1_async._serde import compact, form_fields, query
 from gu1_async._types import FilePart, Requester
 from gu1_async.pagination import AsyncPaginator, OffsetPaginator, PageNumberPaginator, decoder
+from gu1_async.resources._params import given
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -222,6 +224,27 @@ class Resource:
             operation=operation,
             **options,
         )
+
+    async def _send(
+        self,
+        operation: str,
+        spec: type[Any],
+        params: Mapping[str, object],
+        path_params: Mapping[str, object] | None = None,
+        *,
+        into: Literal["json", "form", "query"] = "json",
+    ) -> Any:
+        """Check a call's keywords against its spec and send them as the JSON body (or the
+        multipart form, or the query string) of the request registered as `operation`."""
+        call = given(params, spec, call=operation)
+        if into == "form":
+            files = form_fields(call.fields, call.extra)
+            return await self._request(operation, path_params, files=files, **call.options)
+        if into == "query":
+            params = query(call.fields, call.extra)
+            return await self._request(operation, path_params, params=params, **call.options)
+        body = compact(call.fields, call.extra)
+        return await self._request(operation, path_params, json=body, **call.options)
 
     def _paginate(
         self,

@@ -7,7 +7,7 @@ import builtins
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from gu1_async._serde import compact, form_fields, query, structure, unwrap, unwrap_list
+from gu1_async._serde import compact, query, structure, unwrap, unwrap_list
 from gu1_async.models import ApiResult, BatchFailures, BatchJob, ImportMapping
 from gu1_async.resources._base import Resource, endpoint
 from gu1_async.resources._import_params import (
@@ -59,9 +59,7 @@ class BulkImports(Resource):
     )
     async def import_entities(self, **params: Unpack[EntityImportParams]) -> BatchJob:
         """Import entities from JSON rows (`taxId`, `type`, ...); returns the job to wait on."""
-        call = given(params, EntityImportParams, call="bulk_imports.import_entities")
-        body = compact(call.fields, call.extra)
-        data = await self._request("bulk_imports.import_entities", json=body, **call.options)
+        data = await self._send("bulk_imports.import_entities", EntityImportParams, params)
         return _job(data)
 
     @endpoint(
@@ -77,9 +75,9 @@ class BulkImports(Resource):
 
         `entity_import_mode` is required here because gu1's pages disagree on its default.
         """
-        call = given(params, EntityCsvImportParams, call="bulk_imports.import_entities_csv")
-        form = form_fields(call.fields, call.extra)
-        data = await self._request("bulk_imports.import_entities_csv", files=form, **call.options)
+        data = await self._send(
+            "bulk_imports.import_entities_csv", EntityCsvImportParams, params, into="form"
+        )
         return _job(data)
 
     @endpoint(
@@ -93,9 +91,7 @@ class BulkImports(Resource):
     async def import_user_events_csv(self, **params: Unpack[UserEventCsvImportParams]) -> BatchJob:
         """Import user events from one CSV file with a saved mapping (target `user_event`)."""
         operation = "bulk_imports.import_user_events_csv"
-        call = given(params, UserEventCsvImportParams, call=operation)
-        form = form_fields(call.fields, call.extra)
-        return _job(await self._request(operation, files=form, **call.options))
+        return _job(await self._send(operation, UserEventCsvImportParams, params, into="form"))
 
     @endpoint(
         "POST",
@@ -136,9 +132,7 @@ class BulkImports(Resource):
     )
     async def create_mapping(self, **params: Unpack[MappingCreateParams]) -> ImportMapping:
         """Save a CSV column mapping; pass its id as `mapping_id` to an import."""
-        call = given(params, MappingCreateParams, call="bulk_imports.create_mapping")
-        body = compact(call.fields, call.extra)
-        data = await self._request("bulk_imports.create_mapping", json=body, **call.options)
+        data = await self._send("bulk_imports.create_mapping", MappingCreateParams, params)
         return ImportMapping.from_api(unwrap(data, "mapping"))
 
     @endpoint(
@@ -152,10 +146,8 @@ class BulkImports(Resource):
         self, mapping_id: str, **params: Unpack[MappingUpdateParams]
     ) -> ImportMapping:
         """Partially update a saved mapping."""
-        call = given(params, MappingUpdateParams, call="bulk_imports.update_mapping")
-        body = compact(call.fields, call.extra)
-        data = await self._request(
-            "bulk_imports.update_mapping", {"mapping_id": mapping_id}, json=body, **call.options
+        data = await self._send(
+            "bulk_imports.update_mapping", MappingUpdateParams, params, {"mapping_id": mapping_id}
         )
         return ImportMapping.from_api(unwrap(data, "mapping"))
 

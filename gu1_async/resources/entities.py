@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from gu1_async._errors import ConfigurationError
-from gu1_async._serde import compact, query, structure, unwrap, unwrap_list
+from gu1_async._serde import compact, structure, unwrap, unwrap_list
 from gu1_async.ingest import (
     BulkIngestion,
     BulkRowResult,
@@ -66,9 +66,7 @@ class Entities(Resource):
     @endpoint("POST", "/entities", operation="entities.create", doc=1)
     async def create(self, **params: Unpack[EntityCreateParams]) -> EntityCreateResult:
         """Create a person or company (409 ConflictError if the taxId already exists)."""
-        call = given(params, EntityCreateParams, call="entities.create")
-        body = compact(call.fields, call.extra)
-        data = await self._request("entities.create", json=body, **call.options)
+        data = await self._send("entities.create", EntityCreateParams, params)
         return EntityCreateResult.from_api(data)
 
     @endpoint("POST", "/entities/automatic", operation="entities.create_automatic", doc=2)
@@ -76,9 +74,7 @@ class Entities(Resource):
         self, **params: Unpack[EntityAutomaticParams]
     ) -> AutomaticEntityResult:
         """Create an entity from tax ID + country; gu1 fetches and enriches the rest."""
-        call = given(params, EntityAutomaticParams, call="entities.create_automatic")
-        body = compact(call.fields, call.extra)
-        data = await self._request("entities.create_automatic", json=body, **call.options)
+        data = await self._send("entities.create_automatic", EntityAutomaticParams, params)
         return AutomaticEntityResult.from_api(data)
 
     @endpoint(
@@ -90,9 +86,7 @@ class Entities(Resource):
     )
     async def list(self, **params: Unpack[EntityListParams]) -> builtins.list[Entity]:
         """List entities matching the filters (at most 100; gu1 documents no paging)."""
-        call = given(params, EntityListParams, call="entities.list")
-        query_params = query(call.fields, call.extra)
-        data = await self._request("entities.list", params=query_params, **call.options)
+        data = await self._send("entities.list", EntityListParams, params, into="query")
         return structure(unwrap_list(data, "entities"), builtins.list[Entity])
 
     @endpoint("GET", "/entities/{entity_id}", operation="entities.get", doc=4)
@@ -131,7 +125,10 @@ class Entities(Resource):
         `reason` is required by gu1 when setting status blocked, suspended or rejected.
         The external id cannot be changed here: use `change_external_id`.
         """
-        return await self._update("entities.update", {"entity_id": entity_id}, params)
+        data = await self._send(
+            "entities.update", EntityUpdateParams, params, {"entity_id": entity_id}
+        )
+        return EntityUpdateResult.from_api(data)
 
     @endpoint(
         "PATCH",
@@ -143,16 +140,8 @@ class Entities(Resource):
         self, external_id: str, **params: Unpack[EntityUpdateParams]
     ) -> EntityUpdateResult:
         """Same as `update`, keyed by your external id."""
-        return await self._update(
-            "entities.update_by_external_id", {"external_id": external_id}, params
-        )
-
-    async def _update(
-        self, operation: str, path_params: Mapping[str, str], params: EntityUpdateParams
-    ) -> EntityUpdateResult:
-        call = given(params, EntityUpdateParams, call=operation)
-        body = compact(call.fields, call.extra)
-        data = await self._request(operation, path_params, json=body, **call.options)
+        operation = "entities.update_by_external_id"
+        data = await self._send(operation, EntityUpdateParams, params, {"external_id": external_id})
         return EntityUpdateResult.from_api(data)
 
     @endpoint(
@@ -167,10 +156,8 @@ class Entities(Resource):
         self, entity_id: str, **params: Unpack[AttributesUpdateParams]
     ) -> AttributesUpdateResult:
         """Change only custom attributes: `merge` (default, shallow) or `replace` the map."""
-        call = given(params, AttributesUpdateParams, call="entities.update_attributes")
-        body = compact(call.fields, call.extra)
-        data = await self._request(
-            "entities.update_attributes", {"entity_id": entity_id}, json=body, **call.options
+        data = await self._send(
+            "entities.update_attributes", AttributesUpdateParams, params, {"entity_id": entity_id}
         )
         return AttributesUpdateResult.from_api(unwrap(data, "data"))
 
@@ -217,20 +204,16 @@ class Entities(Resource):
         self, entity_id: str, **params: Unpack[EntityAnalyzeParams]
     ) -> RiskAnalysisResult:
         """Run a manual risk analysis (the entity's risk matrices) now."""
-        call = given(params, EntityAnalyzeParams, call="entities.analyze")
-        body = compact(call.fields, call.extra)
-        data = await self._request(
-            "entities.analyze", {"entity_id": entity_id}, json=body, **call.options
+        data = await self._send(
+            "entities.analyze", EntityAnalyzeParams, params, {"entity_id": entity_id}
         )
         return RiskAnalysisResult.from_api(data)
 
     @endpoint("POST", "/entities/{entity_id}/refresh", operation="entities.refresh", doc=14)
     async def refresh(self, entity_id: str, **params: Unpack[EntityRefreshParams]) -> ApiResult:
         """Re-run enrichments (and optionally shareholders and rules) for an entity."""
-        call = given(params, EntityRefreshParams, call="entities.refresh")
-        body = compact(call.fields, call.extra)
-        data = await self._request(
-            "entities.refresh", {"entity_id": entity_id}, json=body, **call.options
+        data = await self._send(
+            "entities.refresh", EntityRefreshParams, params, {"entity_id": entity_id}
         )
         return ApiResult.from_api(data if isinstance(data, Mapping) else {})
 

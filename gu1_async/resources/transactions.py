@@ -131,9 +131,7 @@ class Transactions(Resource):
         Returns the finished `TransactionBatchResult`, or, when gu1 answers 202 after its
         30-second synchronous window, a `BatchJob` to pass to `bulk_imports.wait()`.
         """
-        call = given(params, TransactionBatchParams, call="transactions.create_batch")
-        body = compact(call.fields, call.extra)
-        data = await self._request("transactions.create_batch", json=body, **call.options)
+        data = await self._send("transactions.create_batch", TransactionBatchParams, params)
         return _batch_outcome(data)
 
     @endpoint(
@@ -146,9 +144,8 @@ class Transactions(Resource):
     async def create_batch_background(self, **params: Unpack[TransactionBatchParams]) -> BatchJob:
         """Queue a batch in the background; returns the job."""
         operation = "transactions.create_batch_background"
-        return await self._background(
-            operation, given(params, TransactionBatchParams, call=operation)
-        )
+        data = await self._send(operation, TransactionBatchParams, params)
+        return BatchJob.from_api(unwrap(data, "job"))
 
     @endpoint(
         "POST",
@@ -160,11 +157,7 @@ class Transactions(Resource):
     async def create_batch_background_multi(self, **params: Unpack[BatchSourcesParams]) -> BatchJob:
         """Queue up to five sources (file-like batches) in the background; returns the job."""
         operation = "transactions.create_batch_background_multi"
-        return await self._background(operation, given(params, BatchSourcesParams, call=operation))
-
-    async def _background(self, operation: str, call: Given) -> BatchJob:
-        body = compact(call.fields, call.extra)
-        data = await self._request(operation, json=body, **call.options)
+        data = await self._send(operation, BatchSourcesParams, params)
         return BatchJob.from_api(unwrap(data, "job"))
 
     @endpoint(

@@ -30,14 +30,23 @@ from gu1_async.resources._entity_params import (
     ExternalIdChangeParams,
 )
 from gu1_async.resources._import_params import (
-    BatchSourcesParams,
     EntityCsvImportParams,
     EntityImportParams,
     MappingCreateParams,
     MappingUpdateParams,
-    TransactionBatchParams,
-    TransactionFileParams,
     UserEventCsvImportParams,
+)
+from gu1_async.resources._intelligence_params import (
+    EnrichByExternalIdParams,
+    EnrichParams,
+    RiskMatrixCreateParams,
+    RiskMatrixUpdateParams,
+)
+from gu1_async.resources._transaction_params import (
+    BatchSourcesParams,
+    TransactionBatchParams,
+    TransactionCreateParams,
+    TransactionFileParams,
 )
 from gu1_async.resources.alerts import Alerts
 from gu1_async.resources.bulk_imports import BulkImports
@@ -83,6 +92,8 @@ __all__ = [
     "DataLists",
     "Devices",
     "Endpoint",
+    "EnrichByExternalIdParams",
+    "EnrichParams",
     "Enrichment",
     "Entities",
     "EntityAnalyzeParams",
@@ -102,8 +113,11 @@ __all__ = [
     "MappingUpdateParams",
     "Resource",
     "RiskMatrices",
+    "RiskMatrixCreateParams",
+    "RiskMatrixUpdateParams",
     "Rules",
     "TransactionBatchParams",
+    "TransactionCreateParams",
     "TransactionFileParams",
     "Transactions",
     "UserEventCsvImportParams",

@@ -1,8 +1,9 @@
-"""The keyword specs of bulk imports, CSV mappings and transaction batches, declared once.
+"""The keyword specs of bulk imports and CSV mappings, declared once as TypedDicts.
 
 Like `_entity_params.py`: each spec extends `RequestOptions`, required keys live in a
 `total=True` base, and methods take `**params: Unpack[Spec]`. Multipart uploads take
-`extra_fields` (extra form fields) where JSON bodies take `extra_body`.
+`extra_fields` (extra form fields) where JSON bodies take `extra_body`. The transaction
+file import shares `TransactionFileParams` with `transactions.upload`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ from gu1_async._types import FilePart, RequestOptions
 from gu1_async.models import MappingTarget
 
 __all__ = [
-    "BatchSourcesParams",
     "EntityCsvImportParams",
     "EntityImportParams",
     "MappingCreateParams",
     "MappingUpdateParams",
-    "TransactionBatchParams",
-    "TransactionFileParams",
     "UserEventCsvImportParams",
 ]
 
@@ -83,50 +81,6 @@ class UserEventCsvImportParams(_MappedFileRequired, RequestOptions, total=False)
     execute_rules: bool | None
     with_auto_entity: bool | None
     extra_fields: _Body | None
-
-
-class _FileRequired(TypedDict):
-    file: FilePart
-
-
-class TransactionFileParams(_FileRequired, RequestOptions, total=False):
-    """`transactions.upload` and `bulk_imports.import_transactions`: one form, two paths.
-
-    Omit both `mapping_id` and `column_mapping` for gu1's native parser. `validate_gap`
-    travels in the query string, the rest in the multipart form.
-    """
-
-    mapping_id: str | None
-    column_mapping: _Body | None
-    execute_rules: bool | None
-    skip_duplicates: bool | None
-    validate_existing_entity: bool | None
-    batch_error_handling: str | None
-    validate_gap: bool | None
-    extra_fields: _Body | None
-
-
-class _BatchFlags(RequestOptions, total=False):
-    execute_rules: bool | None
-    skip_duplicates: bool | None
-    validate_existing_entity: bool | None
-    extra_body: _Body | None
-
-
-class _TransactionsRequired(TypedDict):
-    transactions: Sequence[_Body]
-
-
-class TransactionBatchParams(_TransactionsRequired, _BatchFlags, total=False):
-    """`transactions.create_batch` and `create_batch_background`: rows in `transactions`."""
-
-
-class _SourcesRequired(TypedDict):
-    sources: Sequence[_Body]
-
-
-class BatchSourcesParams(_SourcesRequired, _BatchFlags, total=False):
-    """`transactions.create_batch_background_multi`: up to five `sources`."""
 
 
 class _MappingFields(RequestOptions, total=False):

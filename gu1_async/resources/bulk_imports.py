@@ -15,11 +15,11 @@ from gu1_async.resources._import_params import (
     EntityImportParams,
     MappingCreateParams,
     MappingUpdateParams,
-    TransactionFileParams,
     UserEventCsvImportParams,
 )
 from gu1_async.resources._jobs import ProgressCallback, poll_job
 from gu1_async.resources._params import given
+from gu1_async.resources._transaction_params import TransactionFileParams
 from gu1_async.resources.transactions import transaction_file_form
 
 if TYPE_CHECKING:

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from gu1_async._serde import compact, form_fields, query, unwrap
+from gu1_async._serde import form_fields, query, unwrap
 from gu1_async._types import FilePart
 from gu1_async.ingest import Ingestion, ingest_transactions
 from gu1_async.models import (
     BatchJob,
-    PaymentMethod,
     TransactionBatchResult,
     TransactionCreateResult,
     TransactionDetail,
-    TransactionStatus,
-    TransactionType,
 )
 from gu1_async.resources._base import Resource, endpoint
-from gu1_async.resources._import_params import (
+from gu1_async.resources._params import Given, given
+from gu1_async.resources._transaction_params import (
     BatchSourcesParams,
     TransactionBatchParams,
+    TransactionCreateParams,
     TransactionFileParams,
 )
-from gu1_async.resources._params import Given, given
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
@@ -51,69 +48,9 @@ class Transactions(Resource):
     """Send transactions to gu1's monitoring, one at a time or in batches."""
 
     @endpoint("POST", "/transactions", operation="transactions.create", doc=32)
-    async def create(
-        self,
-        *,
-        external_id: str,
-        type: TransactionType,
-        amount: float,
-        currency: str,
-        status: TransactionStatus | None = None,
-        payment_method: PaymentMethod | None = None,
-        description: str | None = None,
-        category: str | None = None,
-        transacted_at: _dt.datetime | str | None = None,
-        execute_rules: bool | None = None,
-        origin_entity_id: str | None = None,
-        origin_external_id: str | None = None,
-        origin_name: str | None = None,
-        origin_country: str | None = None,
-        origin_details: _Body | None = None,
-        destination_entity_id: str | None = None,
-        destination_external_id: str | None = None,
-        destination_name: str | None = None,
-        destination_country: str | None = None,
-        destination_details: _Body | None = None,
-        location_details: _Body | None = None,
-        device_details: _Body | None = None,
-        channel: str | None = None,
-        reason: str | None = None,
-        metadata: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> TransactionCreateResult:
+    async def create(self, **params: Unpack[TransactionCreateParams]) -> TransactionCreateResult:
         """Record one transaction; gu1 runs the rules unless `execute_rules=False`."""
-        body = compact(
-            {
-                "externalId": external_id,
-                "type": type,
-                "amount": amount,
-                "currency": currency,
-                "status": status,
-                "paymentMethod": payment_method,
-                "description": description,
-                "category": category,
-                "transactedAt": transacted_at,
-                "executeRules": execute_rules,
-                "originEntityId": origin_entity_id,
-                "originExternalId": origin_external_id,
-                "originName": origin_name,
-                "originCountry": origin_country,
-                "originDetails": origin_details,
-                "destinationEntityId": destination_entity_id,
-                "destinationExternalId": destination_external_id,
-                "destinationName": destination_name,
-                "destinationCountry": destination_country,
-                "destinationDetails": destination_details,
-                "locationDetails": location_details,
-                "deviceDetails": device_details,
-                "channel": channel,
-                "reason": reason,
-                "metadata": metadata,
-            },
-            extra_body,
-        )
-        data = await self._request("transactions.create", json=body, **options)
+        data = await self._send("transactions.create", TransactionCreateParams, params)
         return TransactionCreateResult.from_api(data)
 
     @endpoint(

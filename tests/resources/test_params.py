@@ -13,7 +13,14 @@ import pytest
 import gu1_async.resources as resources
 from gu1_async import Priority
 from gu1_async._serde import to_camel
-from gu1_async.resources import BulkImports, Entities, Resource, Transactions
+from gu1_async.resources import (
+    BulkImports,
+    Enrichment,
+    Entities,
+    Resource,
+    RiskMatrices,
+    Transactions,
+)
 from gu1_async.resources._params import EXTRA_KEYS, OPTION_KEYS
 
 from .conftest import Call, FakeRequester
@@ -53,10 +60,15 @@ METHODS = (
     Method(BulkImports, "import_transactions", resources.TransactionFileParams),
     Method(BulkImports, "create_mapping", resources.MappingCreateParams),
     Method(BulkImports, "update_mapping", resources.MappingUpdateParams, ("map-1",)),
+    Method(Transactions, "create", resources.TransactionCreateParams),
     Method(Transactions, "create_batch", resources.TransactionBatchParams),
     Method(Transactions, "create_batch_background", resources.TransactionBatchParams),
     Method(Transactions, "create_batch_background_multi", resources.BatchSourcesParams),
     Method(Transactions, "upload", resources.TransactionFileParams),
+    Method(Enrichment, "enrich", resources.EnrichParams),
+    Method(Enrichment, "enrich_by_external_id", resources.EnrichByExternalIdParams),
+    Method(RiskMatrices, "create", resources.RiskMatrixCreateParams),
+    Method(RiskMatrices, "update", resources.RiskMatrixUpdateParams, ("rm-1",)),
 )
 IDS = [f"{m.resource.__name__}.{m.name}" for m in METHODS]
 
@@ -146,6 +158,7 @@ def test_only_partial_updates_and_filters_have_no_required_keyword() -> None:
         "Entities.update_by_external_id",
         "Entities.refresh",
         "BulkImports.update_mapping",
+        "RiskMatrices.update",
     }
 
 

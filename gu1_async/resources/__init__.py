@@ -10,6 +10,12 @@ keywords as one typed dict and pass it with `**`.
 from __future__ import annotations
 
 from gu1_async._serde import CLEAR, ClearType
+from gu1_async.resources import (
+    _entity_params,
+    _import_params,
+    _intelligence_params,
+    _transaction_params,
+)
 from gu1_async.resources._base import (
     ENDPOINTS,
     Endpoint,
@@ -18,36 +24,10 @@ from gu1_async.resources._base import (
     get_endpoint,
     permissions_for,
 )
-from gu1_async.resources._entity_params import (
-    AttributesUpdateParams,
-    EntityAnalyzeParams,
-    EntityAutomaticParams,
-    EntityCreateParams,
-    EntityListParams,
-    EntityRefreshParams,
-    EntityUpdateParams,
-    EntityUpsertParams,
-    ExternalIdChangeParams,
-)
-from gu1_async.resources._import_params import (
-    EntityCsvImportParams,
-    EntityImportParams,
-    MappingCreateParams,
-    MappingUpdateParams,
-    UserEventCsvImportParams,
-)
-from gu1_async.resources._intelligence_params import (
-    EnrichByExternalIdParams,
-    EnrichParams,
-    RiskMatrixCreateParams,
-    RiskMatrixUpdateParams,
-)
-from gu1_async.resources._transaction_params import (
-    BatchSourcesParams,
-    TransactionBatchParams,
-    TransactionCreateParams,
-    TransactionFileParams,
-)
+from gu1_async.resources._entity_params import *  # noqa: F403
+from gu1_async.resources._import_params import *  # noqa: F403
+from gu1_async.resources._intelligence_params import *  # noqa: F403
+from gu1_async.resources._transaction_params import *  # noqa: F403
 from gu1_async.resources.alerts import Alerts
 from gu1_async.resources.bulk_imports import BulkImports
 from gu1_async.resources.custom_schemas import CustomSchemas
@@ -84,44 +64,27 @@ __all__ = [
     "ENDPOINTS",
     "RESOURCES",
     "Alerts",
-    "AttributesUpdateParams",
-    "BatchSourcesParams",
     "BulkImports",
     "ClearType",
     "CustomSchemas",
     "DataLists",
     "Devices",
     "Endpoint",
-    "EnrichByExternalIdParams",
-    "EnrichParams",
     "Enrichment",
     "Entities",
-    "EntityAnalyzeParams",
-    "EntityAutomaticParams",
-    "EntityCreateParams",
-    "EntityCsvImportParams",
-    "EntityImportParams",
-    "EntityListParams",
-    "EntityRefreshParams",
-    "EntityUpdateParams",
-    "EntityUpsertParams",
     "Events",
-    "ExternalIdChangeParams",
     "Investigations",
     "Kyc",
-    "MappingCreateParams",
-    "MappingUpdateParams",
     "Resource",
     "RiskMatrices",
-    "RiskMatrixCreateParams",
-    "RiskMatrixUpdateParams",
     "Rules",
-    "TransactionBatchParams",
-    "TransactionCreateParams",
-    "TransactionFileParams",
     "Transactions",
-    "UserEventCsvImportParams",
     "endpoint",
     "get_endpoint",
     "permissions_for",
 ]
+# The keyword specs: each module's own list (see resources/_params.py).
+__all__ += _entity_params.__all__
+__all__ += _import_params.__all__
+__all__ += _intelligence_params.__all__
+__all__ += _transaction_params.__all__

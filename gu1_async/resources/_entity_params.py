@@ -1,11 +1,4 @@
-"""The keyword specs of `client.entities`: each method's keywords, declared once, as TypedDicts.
-
-Each spec extends `RequestOptions`, so a method typed `**params: Unpack[Spec]` takes its
-body fields and the per-call options (timeout, priority, max_wait, extra_headers) in one
-checked set. Required keys live in a `total=True` base (`Required[...]` is Python 3.11+).
-Nested objects (`entity_data`, `attributes`, `monitoring`...) are sent as given, so they
-use gu1's camelCase keys; `extra_body` adds or overrides top-level fields verbatim.
-"""
+"""The keyword specs of `client.entities`, each method's keywords declared once (`_params.py`)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""The keyword specs of bulk imports and CSV mappings, declared once as TypedDicts.
+"""The keyword specs of `client.bulk_imports`: entity imports and CSV mappings (`_params.py`).
 
-Like `_entity_params.py`: each spec extends `RequestOptions`, required keys live in a
-`total=True` base, and methods take `**params: Unpack[Spec]`. Multipart uploads take
-`extra_fields` (extra form fields) where JSON bodies take `extra_body`. The transaction
-file import shares `TransactionFileParams` with `transactions.upload`.
+The transaction file import shares `TransactionFileParams` with `transactions.upload`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""The keyword specs of `client.enrichment` and `client.risk_matrices`, declared once.
-
-Like `_entity_params.py`: each spec extends `RequestOptions`, required keys live in a
-`total=True` base, and methods take `**params: Unpack[Spec]`.
-"""
+"""The keyword specs of `client.enrichment` and `client.risk_matrices` (see `_params.py`)."""
 
 from __future__ import annotations
 

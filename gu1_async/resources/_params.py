@@ -6,6 +6,13 @@ so the spec is the one place its keyword signature is written: mypy and editors 
 itself no longer can. Spec keys are the snake_case names the caller types; on the wire
 each becomes its camelCase form (`tax_id` -> `taxId`), the rule every such gu1 field
 follows.
+
+The specs live in `_entity_params.py`, `_import_params.py`, `_transaction_params.py` and
+`_intelligence_params.py`. Each extends `RequestOptions`, so one checked set holds the
+body fields and the per-call options (timeout, priority, max_wait, extra_headers).
+Required keys live in a `total=True` base class (`Required[...]` is Python 3.11+).
+Nested objects are sent as given, so they use gu1's camelCase keys; `extra_body` (JSON)
+or `extra_fields` (multipart) adds or overrides top-level fields verbatim.
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""The keyword specs of `client.transactions`: one transaction, batches and file uploads.
-
-Like `_entity_params.py`: each spec extends `RequestOptions`, required keys live in a
-`total=True` base, and methods take `**params: Unpack[Spec]`.
-"""
+"""The keyword specs of `client.transactions`: one, a batch, a file (see `_params.py`)."""
 
 from __future__ import annotations
 

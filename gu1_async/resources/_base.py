@@ -25,7 +25,7 @@ import attrs
 
 from gu1_async._errors import APIResponseError, ConfigurationError
 from gu1_async._paths import has_dot_segment
-from gu1_async._serde import compact, form_fields, query
+from gu1_async._serde import compact, form_fields, query, to_camel
 from gu1_async._types import FilePart, Requester
 from gu1_async.pagination import AsyncPaginator, OffsetPaginator, PageNumberPaginator, decoder
 from gu1_async.resources._params import given
@@ -233,18 +233,25 @@ class Resource:
         path_params: Mapping[str, object] | None = None,
         *,
         into: Literal["json", "form", "query"] = "json",
+        in_query: tuple[str, ...] = (),
     ) -> Any:
         """Check a call's keywords against its spec and send them as the JSON body (or the
-        multipart form, or the query string) of the request registered as `operation`."""
+        multipart form, or the query string) of the request registered as `operation`.
+
+        `in_query` names spec keys gu1 reads from the query string even when the rest
+        travels in a body (`validate_gap` of a transaction file upload).
+        """
         call = given(params, spec, call=operation)
-        if into == "form":
-            files = form_fields(call.fields, call.extra)
-            return await self._request(operation, path_params, files=files, **call.options)
+        fields = dict(call.fields)
+        in_query_fields = {to_camel(k): fields.pop(to_camel(k), None) for k in in_query}
+        sent: dict[str, Any] = {"params": query(in_query_fields)}
         if into == "query":
-            params = query(call.fields, call.extra)
-            return await self._request(operation, path_params, params=params, **call.options)
-        body = compact(call.fields, call.extra)
-        return await self._request(operation, path_params, json=body, **call.options)
+            sent["params"] = query(fields, call.extra)
+        elif into == "form":
+            sent["files"] = form_fields(fields, call.extra)
+        else:
+            sent["json"] = compact(fields, call.extra)
+        return await self._request(operation, path_params, **sent, **call.options)
 
     def _paginate(
         self,

@@ -18,9 +18,7 @@ from gu1_async.resources._import_params import (
     UserEventCsvImportParams,
 )
 from gu1_async.resources._jobs import ProgressCallback, poll_job
-from gu1_async.resources._params import given
 from gu1_async.resources._transaction_params import TransactionFileParams
-from gu1_async.resources.transactions import transaction_file_form
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -102,10 +100,12 @@ class BulkImports(Resource):
     )
     async def import_transactions(self, **params: Unpack[TransactionFileParams]) -> BatchJob:
         """Import transactions from a CSV/Excel/JSON file (omit both mappings: native parser)."""
-        call = given(params, TransactionFileParams, call="bulk_imports.import_transactions")
-        query_params, form = transaction_file_form(call)
-        data = await self._request(
-            "bulk_imports.import_transactions", params=query_params, files=form, **call.options
+        data = await self._send(
+            "bulk_imports.import_transactions",
+            TransactionFileParams,
+            params,
+            into="form",
+            in_query=("validate_gap",),
         )
         return _job(data)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from gu1_async._serde import form_fields, query, unwrap
-from gu1_async._types import FilePart
+from gu1_async._serde import query, unwrap
 from gu1_async.ingest import Ingestion, ingest_transactions
 from gu1_async.models import (
     BatchJob,
@@ -15,7 +14,6 @@ from gu1_async.models import (
     TransactionDetail,
 )
 from gu1_async.resources._base import Resource, endpoint
-from gu1_async.resources._params import Given, given
 from gu1_async.resources._transaction_params import (
     BatchSourcesParams,
     TransactionBatchParams,
@@ -108,10 +106,12 @@ class Transactions(Resource):
         self, **params: Unpack[TransactionFileParams]
     ) -> TransactionBatchResult | BatchJob:
         """Upload a CSV/Excel/JSON file of transactions (omit both mappings: native parser)."""
-        call = given(params, TransactionFileParams, call="transactions.upload")
-        query_params, form = transaction_file_form(call)
-        data = await self._request(
-            "transactions.upload", params=query_params, files=form, **call.options
+        data = await self._send(
+            "transactions.upload",
+            TransactionFileParams,
+            params,
+            into="form",
+            in_query=("validate_gap",),
         )
         return _batch_outcome(data)
 
@@ -167,15 +167,3 @@ class Transactions(Resource):
     ) -> Ingestion[Any, TransactionCreateResult]:
         """Create every row once, de-duplicated by `externalId`, at BATCH priority."""
         return ingest_transactions(self.create, self.get_by_external_id, items, **options)
-
-
-def transaction_file_form(call: Given) -> tuple[dict[str, Any], dict[str, FilePart | str]]:
-    """The query string and multipart form of a transaction file upload.
-
-    gu1 documents the same form at two paths (`/transactions/upload` and
-    `/batch-import/import/transactions`); both methods build it here. `validateGap` is a
-    query parameter; every other field goes in the form.
-    """
-    fields = dict(call.fields)
-    query_params = query({"validateGap": fields.pop("validateGap", None)})
-    return query_params, form_fields(fields, call.extra)

@@ -9,6 +9,7 @@ from ._demo import demo
 from ._fake_server import fake_server
 from ._ingest import ingest
 from ._limits import key, limits
+from ._status import status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,6 +24,7 @@ def cli() -> None:
 
 cli.add_command(key)
 cli.add_command(limits)
+cli.add_command(status)
 cli.add_command(ingest)
 cli.add_command(demo)
 cli.add_command(fake_server)

@@ -11,11 +11,20 @@ from ._governor import DEFAULT_PLAN, Governor
 from ._observation import Observation
 from ._permit import Permit, Slot
 from ._quota import Plan, Quota
+from ._snapshot import (
+    BudgetSnapshot,
+    FleetSnapshot,
+    WindowSnapshot,
+    WorkerSnapshot,
+    snapshot_governor,
+)
 from ._stats import GovernorStats, WindowStats
 from ._store import GovernorStore, MemoryStore
 
 __all__ = [
+    "BudgetSnapshot",
     "DEFAULT_PLAN",
+    "FleetSnapshot",
     "Governor",
     "GovernorStats",
     "GovernorStore",
@@ -26,5 +35,8 @@ __all__ = [
     "Priority",
     "Quota",
     "Slot",
+    "WindowSnapshot",
     "WindowStats",
+    "WorkerSnapshot",
+    "snapshot_governor",
 ]

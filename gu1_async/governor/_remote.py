@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Literal
 
 from .._clock import Clock
 from .._errors import QuotaExhaustedError
@@ -119,6 +119,8 @@ class RemoteDriver:
             left = None if limit is None else max(0.0, limit - (now - start))
             code, wait, ticket = await store.aqueue(now, priority, left)
             if code == 1:
+                if self._over_cap():
+                    return None
                 self._in_flight += 1
                 self._granted += 1
                 return Permit(self, self._now())  # type: ignore[arg-type]
@@ -128,13 +130,14 @@ class RemoteDriver:
                 return None  # the store's local fallback answers: queue here
             granted = await self._hold_ticket(priority, ticket, left, start, wait)
             if granted is not None:
-                return granted
+                return granted or None
             now = self._now()  # the ticket was lost (the subscription dropped): again
 
     async def _hold_ticket(
         self, priority: Priority, ticket: Any, limit: float | None, start: float, wait: float
-    ) -> Permit | None:
-        """Wait for the store to grant `ticket`: a permit, or None to ask again."""
+    ) -> Permit | Literal[False] | None:
+        """Wait for the store to grant `ticket`: a permit, None to ask again, or False
+        to wait in the local queue."""
         store: Any = self._store
         future: asyncio.Future[bool] = ticket.future
         self._queued[priority] += 1
@@ -158,6 +161,8 @@ class RemoteDriver:
                 timer.cancel()
         if not granted:
             return None
+        if self._over_cap():
+            return False
         now = self._now()
         self._in_flight += 1
         self._granted += 1
@@ -165,6 +170,20 @@ class RemoteDriver:
         self._total_wait += now - start
         self._longest_wait = max(self._longest_wait, now - start)
         return Permit(self, now)  # type: ignore[arg-type]
+
+    def _over_cap(self) -> bool:
+        """A slot the fleet's queue granted, past this process's slow-start cap?
+
+        While a server without rate-limit headers is sounded out, the cap on requests in
+        flight (`_cap`) is this process's own and the fleet's queue cannot see it (the
+        first bare answer can arrive after a whole burst of tickets is queued): the slot is
+        given back unsent, and the caller waits in the local queue, whose pump keeps to it.
+        """
+        if self._in_flight < self._cap:
+            return False
+        self._in_flight += 1
+        Permit(self, self._now()).release()  # type: ignore[arg-type]
+        return True
 
     def _kick(self) -> None:
         """Something changed: make the pump look again (starting it if needed)."""

@@ -25,16 +25,15 @@ from .._errors import ConfigurationError
 from ._observation import Observation
 from ._quota import Quota
 from ._redis_fleet import Fleet, FleetStore
+from ._redis_keys import KEY_PREFIX
 from ._redis_local import LocalShare, SyncView
 from ._redis_lua import NOPLAN, Link, Lost
+from ._snapshot_redis import snapshot_redis
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["KEY_PREFIX", "RedisStore"]
-
-KEY_PREFIX = "gu1:gov:"
-"""Every key the store writes starts with this, then the namespace (in a {hash tag})."""
+__all__ = ["KEY_PREFIX", "RedisStore", "snapshot_redis"]
 
 _log = logging.getLogger("gu1_async.governor.redis")
 OnStoreError = Literal["raise", "local"]

@@ -16,6 +16,7 @@ __all__ = [
     "BatchJob",
     "ImportFailure",
     "ImportMapping",
+    "JobCounts",
     "JobKind",
     "JobStatus",
     "MappingTarget",
@@ -32,8 +33,8 @@ TERMINAL_JOB_STATUSES = frozenset({"completed", "failed", "cancelled", "interrup
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class BatchJob(Gu1Model):
-    """An asynchronous bulk job: what a 202 answer starts and what polling reports."""
+class JobCounts(Gu1Model):
+    """What every answer about a bulk job carries: which job, its status, its counters."""
 
     job_id: str | None = None
     kind: JobKind | None = None
@@ -42,6 +43,12 @@ class BatchJob(Gu1Model):
     succeeded: int | None = None
     failed: int | None = None
     skipped: int | None = None
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class BatchJob(JobCounts):
+    """An asynchronous bulk job: what a 202 answer starts and what polling reports."""
+
     heartbeat_at: _dt.datetime | None = None
     lease_expires_at: _dt.datetime | None = None
     worker_error: Any = None
@@ -89,17 +96,10 @@ class ImportFailure(Gu1Model):
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class BatchFailures(Gu1Model):
+class BatchFailures(JobCounts):
     """Row failures (and, for entity jobs, skips) of a bulk job."""
 
     success: bool | None = None
-    job_id: str | None = None
-    kind: JobKind | None = None
-    status: JobStatus | None = None
-    total_items: int | None = None
-    succeeded: int | None = None
-    failed: int | None = None
-    skipped: int | None = None
     failures: tuple[ImportFailure, ...] | None = None
     truncated: bool | None = None
     failures_total: int | None = None

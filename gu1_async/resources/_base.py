@@ -18,15 +18,17 @@ import functools
 import inspect
 import string
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import quote
 
 import attrs
 
 from gu1_async._errors import APIResponseError, ConfigurationError
 from gu1_async._paths import has_dot_segment
+from gu1_async._serde import compact, form_fields, query, to_camel
 from gu1_async._types import FilePart, Requester
 from gu1_async.pagination import AsyncPaginator, OffsetPaginator, PageNumberPaginator, decoder
+from gu1_async.resources._params import given
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -222,6 +224,34 @@ class Resource:
             operation=operation,
             **options,
         )
+
+    async def _send(
+        self,
+        operation: str,
+        spec: type[Any],
+        params: Mapping[str, object],
+        path_params: Mapping[str, object] | None = None,
+        *,
+        into: Literal["json", "form", "query"] = "json",
+        in_query: tuple[str, ...] = (),
+    ) -> Any:
+        """Check a call's keywords against its spec and send them as the JSON body (or the
+        multipart form, or the query string) of the request registered as `operation`.
+
+        `in_query` names spec keys gu1 reads from the query string even when the rest
+        travels in a body (`validate_gap` of a transaction file upload).
+        """
+        call = given(params, spec, call=operation)
+        fields = dict(call.fields)
+        in_query_fields = {to_camel(k): fields.pop(to_camel(k), None) for k in in_query}
+        sent: dict[str, Any] = {"params": query(in_query_fields)}
+        if into == "query":
+            sent["params"] = query(fields, call.extra)
+        elif into == "form":
+            sent["files"] = form_fields(fields, call.extra)
+        else:
+            sent["json"] = compact(fields, call.extra)
+        return await self._request(operation, path_params, **sent, **call.options)
 
     def _paginate(
         self,

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from gu1_async._serde import compact, form_fields, query, structure, unwrap, unwrap_list
-from gu1_async._types import FilePart
-from gu1_async.models import ApiResult, BatchFailures, BatchJob, ImportMapping, MappingTarget
+from gu1_async._serde import compact, query, structure, unwrap, unwrap_list
+from gu1_async.models import ApiResult, BatchFailures, BatchJob, ImportMapping
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._import_params import (
+    EntityCsvImportParams,
+    EntityImportParams,
+    MappingCreateParams,
+    MappingUpdateParams,
+    UserEventCsvImportParams,
+)
 from gu1_async.resources._jobs import ProgressCallback, poll_job
-from gu1_async.resources.transactions import transaction_file_form
+from gu1_async.resources._transaction_params import TransactionFileParams
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -49,45 +55,10 @@ class BulkImports(Resource):
         permissions=("entities:bulk_import", "entities:create"),
         note="Needs the organization feature flag for bulk automatic entity import.",
     )
-    async def import_entities(
-        self,
-        *,
-        items: Sequence[_Body],
-        import_mode: Literal["automatic_enriched", "manual_no_enrichment"] | str | None = None,
-        country: str | None = None,
-        risk_matrix_person_id: str | None = None,
-        risk_matrix_company_id: str | None = None,
-        auto_execute_integrations: _Body | None = None,
-        auto_execute_integrations_shareholders: _Body | None = None,
-        depth: int | None = None,
-        skip_rules_execution: bool | None = None,
-        stop_on_first_error: bool | None = None,
-        monitoring: _Body | None = None,
-        report_recipient_emails: Sequence[str] | None = None,
-        email_locale: Literal["en", "es", "pt"] | str | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> BatchJob:
+    async def import_entities(self, **params: Unpack[EntityImportParams]) -> BatchJob:
         """Import entities from JSON rows (`taxId`, `type`, ...); returns the job to wait on."""
-        body = compact(
-            {
-                "items": items,
-                "importMode": import_mode,
-                "country": country,
-                "riskMatrixPersonId": risk_matrix_person_id,
-                "riskMatrixCompanyId": risk_matrix_company_id,
-                "autoExecuteIntegrations": auto_execute_integrations,
-                "autoExecuteIntegrationsShareholders": auto_execute_integrations_shareholders,
-                "depth": depth,
-                "skipRulesExecution": skip_rules_execution,
-                "stopOnFirstError": stop_on_first_error,
-                "monitoring": monitoring,
-                "reportRecipientEmails": report_recipient_emails,
-                "emailLocale": email_locale,
-            },
-            extra_body,
-        )
-        return _job(await self._request("bulk_imports.import_entities", json=body, **options))
+        data = await self._send("bulk_imports.import_entities", EntityImportParams, params)
+        return _job(data)
 
     @endpoint(
         "POST",
@@ -97,56 +68,14 @@ class BulkImports(Resource):
         permissions=("entities:bulk_import",),
         note="multipart/form-data; needs the bulk automatic entity import feature flag.",
     )
-    async def import_entities_csv(
-        self,
-        *,
-        file: FilePart,
-        mapping_id: str,
-        entity_import_mode: Literal["automatic_enriched", "manual_no_enrichment"] | str,
-        risk_matrix_person_id: str | None = None,
-        risk_matrix_company_id: str | None = None,
-        skip_rules_execution: bool | None = None,
-        stop_on_first_error: bool | None = None,
-        is_client: bool | None = None,
-        status: str | None = None,
-        nationality: str | None = None,
-        depth: int | None = None,
-        email_locale: str | None = None,
-        auto_execute_integrations: _Body | None = None,
-        auto_execute_integrations_shareholders: _Body | None = None,
-        attributes: _Body | None = None,
-        monitoring: _Body | None = None,
-        report_recipient_emails: Sequence[str] | None = None,
-        extra_fields: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> BatchJob:
+    async def import_entities_csv(self, **params: Unpack[EntityCsvImportParams]) -> BatchJob:
         """Import entities from one CSV file with a saved mapping.
 
         `entity_import_mode` is required here because gu1's pages disagree on its default.
         """
-        form = form_fields(
-            {
-                "file": file,
-                "mappingId": mapping_id,
-                "entityImportMode": entity_import_mode,
-                "riskMatrixPersonId": risk_matrix_person_id,
-                "riskMatrixCompanyId": risk_matrix_company_id,
-                "skipRulesExecution": skip_rules_execution,
-                "stopOnFirstError": stop_on_first_error,
-                "isClient": is_client,
-                "status": status,
-                "nationality": nationality,
-                "depth": depth,
-                "emailLocale": email_locale,
-                "autoExecuteIntegrations": auto_execute_integrations,
-                "autoExecuteIntegrationsShareholders": auto_execute_integrations_shareholders,
-                "attributes": attributes,
-                "monitoring": monitoring,
-                "reportRecipientEmails": report_recipient_emails,
-            },
-            extra_fields,
+        data = await self._send(
+            "bulk_imports.import_entities_csv", EntityCsvImportParams, params, into="form"
         )
-        data = await self._request("bulk_imports.import_entities_csv", files=form, **options)
         return _job(data)
 
     @endpoint(
@@ -157,28 +86,10 @@ class BulkImports(Resource):
         permissions=("events:create",),
         note="multipart/form-data.",
     )
-    async def import_user_events_csv(
-        self,
-        *,
-        file: FilePart,
-        mapping_id: str,
-        execute_rules: bool | None = None,
-        with_auto_entity: bool | None = None,
-        extra_fields: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> BatchJob:
+    async def import_user_events_csv(self, **params: Unpack[UserEventCsvImportParams]) -> BatchJob:
         """Import user events from one CSV file with a saved mapping (target `user_event`)."""
-        form = form_fields(
-            {
-                "file": file,
-                "mappingId": mapping_id,
-                "executeRules": execute_rules,
-                "withAutoEntity": with_auto_entity,
-            },
-            extra_fields,
-        )
-        data = await self._request("bulk_imports.import_user_events_csv", files=form, **options)
-        return _job(data)
+        operation = "bulk_imports.import_user_events_csv"
+        return _job(await self._send(operation, UserEventCsvImportParams, params, into="form"))
 
     @endpoint(
         "POST",
@@ -187,36 +98,14 @@ class BulkImports(Resource):
         doc=20,
         note="multipart/form-data; same form as POST /transactions/batch/upload.",
     )
-    async def import_transactions(
-        self,
-        *,
-        file: FilePart,
-        mapping_id: str | None = None,
-        column_mapping: _Body | None = None,
-        execute_rules: bool | None = None,
-        skip_duplicates: bool | None = None,
-        validate_existing_entity: bool | None = None,
-        batch_error_handling: str | None = None,
-        validate_gap: bool | None = None,
-        extra_fields: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> BatchJob:
+    async def import_transactions(self, **params: Unpack[TransactionFileParams]) -> BatchJob:
         """Import transactions from a CSV/Excel/JSON file (omit both mappings: native parser)."""
-        form = transaction_file_form(
-            file=file,
-            mapping_id=mapping_id,
-            column_mapping=column_mapping,
-            execute_rules=execute_rules,
-            skip_duplicates=skip_duplicates,
-            validate_existing_entity=validate_existing_entity,
-            batch_error_handling=batch_error_handling,
-            extra_fields=extra_fields,
-        )
-        data = await self._request(
+        data = await self._send(
             "bulk_imports.import_transactions",
-            params=query({"validateGap": validate_gap}),
-            files=form,
-            **options,
+            TransactionFileParams,
+            params,
+            into="form",
+            in_query=("validate_gap",),
         )
         return _job(data)
 
@@ -241,29 +130,9 @@ class BulkImports(Resource):
         doc=22,
         any_of=_JOB_READERS,
     )
-    async def create_mapping(
-        self,
-        *,
-        name: str,
-        target: MappingTarget,
-        column_mapping: _Body,
-        default_fields: _Body | None = None,
-        headers_snapshot: Sequence[str] | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> ImportMapping:
+    async def create_mapping(self, **params: Unpack[MappingCreateParams]) -> ImportMapping:
         """Save a CSV column mapping; pass its id as `mapping_id` to an import."""
-        body = compact(
-            {
-                "name": name,
-                "target": target,
-                "columnMapping": column_mapping,
-                "defaultFields": default_fields,
-                "headersSnapshot": headers_snapshot,
-            },
-            extra_body,
-        )
-        data = await self._request("bulk_imports.create_mapping", json=body, **options)
+        data = await self._send("bulk_imports.create_mapping", MappingCreateParams, params)
         return ImportMapping.from_api(unwrap(data, "mapping"))
 
     @endpoint(
@@ -274,30 +143,11 @@ class BulkImports(Resource):
         any_of=_JOB_READERS,
     )
     async def update_mapping(
-        self,
-        mapping_id: str,
-        *,
-        name: str | None = None,
-        target: MappingTarget | None = None,
-        column_mapping: _Body | None = None,
-        default_fields: _Body | None = None,
-        headers_snapshot: Sequence[str] | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, mapping_id: str, **params: Unpack[MappingUpdateParams]
     ) -> ImportMapping:
         """Partially update a saved mapping."""
-        body = compact(
-            {
-                "name": name,
-                "target": target,
-                "columnMapping": column_mapping,
-                "defaultFields": default_fields,
-                "headersSnapshot": headers_snapshot,
-            },
-            extra_body,
-        )
-        data = await self._request(
-            "bulk_imports.update_mapping", {"mapping_id": mapping_id}, json=body, **options
+        data = await self._send(
+            "bulk_imports.update_mapping", MappingUpdateParams, params, {"mapping_id": mapping_id}
         )
         return ImportMapping.from_api(unwrap(data, "mapping"))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from gu1_async._serde import compact, query
 from gu1_async.models import EnrichmentResult, HeadlessExecution, HeadlessResult
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._intelligence_params import EnrichByExternalIdParams, EnrichParams
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -31,27 +32,9 @@ class Enrichment(Resource):
         doc=52,
         note=_EXECUTE_NOTE,
     )
-    async def enrich(
-        self,
-        *,
-        entity_id: str,
-        integration_codes: Sequence[str] | None = None,
-        enrichment_group_refs: Sequence[str] | None = None,
-        parameters: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> EnrichmentResult:
+    async def enrich(self, **params: Unpack[EnrichParams]) -> EnrichmentResult:
         """Run enrichments (codes and/or Marketplace groups) on an entity by gu1 id."""
-        body = compact(
-            {
-                "entityId": entity_id,
-                "integrationCodes": integration_codes,
-                "enrichmentGroupRefs": enrichment_group_refs,
-                "parameters": parameters,
-            },
-            extra_body,
-        )
-        data = await self._request("enrichment.enrich", json=body, **options)
+        data = await self._send("enrichment.enrich", EnrichParams, params)
         return EnrichmentResult.from_api(data)
 
     @endpoint(
@@ -62,27 +45,13 @@ class Enrichment(Resource):
         note=_EXECUTE_NOTE,
     )
     async def enrich_by_external_id(
-        self,
-        *,
-        external_id: str,
-        integration_codes: Sequence[str] | None = None,
-        enrichment_group_refs: Sequence[str] | None = None,
-        parameters: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, **params: Unpack[EnrichByExternalIdParams]
     ) -> EnrichmentResult:
         """Same as `enrich`, keyed by your external id."""
-        body = compact(
-            {
-                "externalId": external_id,
-                "integrationCodes": integration_codes,
-                "enrichmentGroupRefs": enrichment_group_refs,
-                "parameters": parameters,
-            },
-            extra_body,
+        operation = "enrichment.enrich_by_external_id"
+        return EnrichmentResult.from_api(
+            await self._send(operation, EnrichByExternalIdParams, params)
         )
-        data = await self._request("enrichment.enrich_by_external_id", json=body, **options)
-        return EnrichmentResult.from_api(data)
 
     @endpoint(
         "POST",

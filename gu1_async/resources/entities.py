@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import builtins
-import datetime as _dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from gu1_async._errors import ConfigurationError
-from gu1_async._serde import ClearType, compact, query, structure, unwrap, unwrap_list
+from gu1_async._serde import compact, structure, unwrap, unwrap_list
 from gu1_async.ingest import (
     BulkIngestion,
     BulkRowResult,
@@ -23,14 +22,24 @@ from gu1_async.models import (
     AutomaticEntityResult,
     Entity,
     EntityCreateResult,
-    EntityStatus,
-    EntityType,
     EntityUpdateResult,
     ExternalIdChangeResult,
     RiskAnalysisResult,
     UpsertResult,
 )
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._entity_params import (
+    AttributesUpdateParams,
+    EntityAnalyzeParams,
+    EntityAutomaticParams,
+    EntityCreateParams,
+    EntityListParams,
+    EntityRefreshParams,
+    EntityUpdateParams,
+    EntityUpsertParams,
+    ExternalIdChangeParams,
+)
+from gu1_async.resources._params import given
 from gu1_async.resources.bulk_imports import BulkImports
 
 if TYPE_CHECKING:
@@ -43,158 +52,29 @@ if TYPE_CHECKING:
 
 __all__ = ["Entities"]
 
-_Body = Mapping[str, Any]
-
-
-def _update_body(
-    *,
-    name: str | None,
-    tax_id: str | None,
-    country_code: str | None,
-    email: str | ClearType | None,
-    phone: str | ClearType | None,
-    nationality: str | ClearType | None,
-    attributes: _Body | None,
-    entity_data: _Body | None,
-    status: EntityStatus | None,
-    reason: str | None,
-    risk_matrix_id: str | Sequence[str] | None,
-    metadata: _Body | None,
-    extra_body: _Body | None,
-) -> Any:
-    return compact(
-        {
-            "name": name,
-            "taxId": tax_id,
-            "countryCode": country_code,
-            "email": email,
-            "phone": phone,
-            "nationality": nationality,
-            "attributes": attributes,
-            "entityData": entity_data,
-            "status": status,
-            "reason": reason,
-            "riskMatrixId": risk_matrix_id,
-            "metadata": metadata,
-        },
-        extra_body,
-    )
-
 
 class Entities(Resource):
     """Create, read and update persons and companies.
 
-    Nested objects (`entity_data`, `attributes`, `monitoring`...) are sent as given, so
-    use gu1's camelCase keys inside them. `extra_body` adds or overrides top-level body
-    fields verbatim; pass `CLEAR` to a field documented as "send null to clear".
+    Each method's keywords are declared once, in its spec (`EntityCreateParams`, ...):
+    body fields plus the per-call request options. Nested objects (`entity_data`,
+    `attributes`, `monitoring`...) are sent as given, so use gu1's camelCase keys inside
+    them. `extra_body` adds or overrides top-level body fields verbatim; pass `CLEAR` to a
+    field documented as "send null to clear".
     """
 
     @endpoint("POST", "/entities", operation="entities.create", doc=1)
-    async def create(
-        self,
-        *,
-        type: EntityType,
-        name: str,
-        country_code: str,
-        external_id: str | None = None,
-        tax_id: str | None = None,
-        email: str | None = None,
-        phone: str | None = None,
-        nationality: str | None = None,
-        registration_date: _dt.datetime | int | str | None = None,
-        operational_hours: _Body | None = None,
-        attributes: _Body | None = None,
-        risk_factors: _Body | None = None,
-        entity_data: _Body | None = None,
-        is_client: bool | None = None,
-        risk_matrix_id: str | Sequence[str] | None = None,
-        risk_matrix_ids: Sequence[str] | None = None,
-        skip_rules_execution: bool | None = None,
-        shareholder_depth: int | None = None,
-        status: EntityStatus | None = None,
-        auto_execute_integrations: _Body | None = None,
-        monitoring: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> EntityCreateResult:
+    async def create(self, **params: Unpack[EntityCreateParams]) -> EntityCreateResult:
         """Create a person or company (409 ConflictError if the taxId already exists)."""
-        body = compact(
-            {
-                "type": type,
-                "name": name,
-                "countryCode": country_code,
-                "externalId": external_id,
-                "taxId": tax_id,
-                "email": email,
-                "phone": phone,
-                "nationality": nationality,
-                "registrationDate": registration_date,
-                "operationalHours": operational_hours,
-                "attributes": attributes,
-                "riskFactors": risk_factors,
-                "entityData": entity_data,
-                "isClient": is_client,
-                "riskMatrixId": risk_matrix_id,
-                "riskMatrixIds": risk_matrix_ids,
-                "skipRulesExecution": skip_rules_execution,
-                "shareholderDepth": shareholder_depth,
-                "status": status,
-                "autoExecuteIntegrations": auto_execute_integrations,
-                "monitoring": monitoring,
-            },
-            extra_body,
-        )
-        data = await self._request("entities.create", json=body, **options)
+        data = await self._send("entities.create", EntityCreateParams, params)
         return EntityCreateResult.from_api(data)
 
     @endpoint("POST", "/entities/automatic", operation="entities.create_automatic", doc=2)
     async def create_automatic(
-        self,
-        *,
-        tax_id: str,
-        country: str,
-        type: EntityType,
-        external_id: str | None = None,
-        nationality: str | None = None,
-        is_client: bool | None = None,
-        risk_matrix_id: str | Sequence[str] | None = None,
-        risk_matrix_ids: Sequence[str] | None = None,
-        skip_rules_execution: bool | None = None,
-        status: EntityStatus | None = None,
-        operational_hours: _Body | None = None,
-        depth: int | None = None,
-        auto_execute_integrations: _Body | None = None,
-        auto_execute_integrations_shareholders: _Body | None = None,
-        custom_data: _Body | None = None,
-        attributes: _Body | None = None,
-        monitoring: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, **params: Unpack[EntityAutomaticParams]
     ) -> AutomaticEntityResult:
         """Create an entity from tax ID + country; gu1 fetches and enriches the rest."""
-        body = compact(
-            {
-                "taxId": tax_id,
-                "country": country,
-                "type": type,
-                "externalId": external_id,
-                "nationality": nationality,
-                "isClient": is_client,
-                "riskMatrixId": risk_matrix_id,
-                "riskMatrixIds": risk_matrix_ids,
-                "skipRulesExecution": skip_rules_execution,
-                "status": status,
-                "operationalHours": operational_hours,
-                "depth": depth,
-                "autoExecuteIntegrations": auto_execute_integrations,
-                "autoExecuteIntegrationsShareholders": auto_execute_integrations_shareholders,
-                "customData": custom_data,
-                "attributes": attributes,
-                "monitoring": monitoring,
-            },
-            extra_body,
-        )
-        data = await self._request("entities.create_automatic", json=body, **options)
+        data = await self._send("entities.create_automatic", EntityAutomaticParams, params)
         return AutomaticEntityResult.from_api(data)
 
     @endpoint(
@@ -204,22 +84,9 @@ class Entities(Resource):
         doc=3,
         note="Not paginated: gu1 returns up to 100 entities per request.",
     )
-    async def list(
-        self,
-        *,
-        type: EntityType | None = None,
-        country: str | None = None,
-        tax_id: str | None = None,
-        external_id: str | None = None,
-        extra_params: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> builtins.list[Entity]:
+    async def list(self, **params: Unpack[EntityListParams]) -> builtins.list[Entity]:
         """List entities matching the filters (at most 100; gu1 documents no paging)."""
-        params = query(
-            {"type": type, "country": country, "taxId": tax_id, "externalId": external_id},
-            extra_params,
-        )
-        data = await self._request("entities.list", params=params, **options)
+        data = await self._send("entities.list", EntityListParams, params, into="query")
         return structure(unwrap_list(data, "entities"), builtins.list[Entity])
 
     @endpoint("GET", "/entities/{entity_id}", operation="entities.get", doc=4)
@@ -251,46 +118,15 @@ class Entities(Resource):
 
     @endpoint("PATCH", "/entities/{entity_id}", operation="entities.update", doc=7)
     async def update(
-        self,
-        entity_id: str,
-        *,
-        name: str | None = None,
-        tax_id: str | None = None,
-        country_code: str | None = None,
-        email: str | ClearType | None = None,
-        phone: str | ClearType | None = None,
-        nationality: str | ClearType | None = None,
-        attributes: _Body | None = None,
-        entity_data: _Body | None = None,
-        status: EntityStatus | None = None,
-        reason: str | None = None,
-        risk_matrix_id: str | Sequence[str] | None = None,
-        metadata: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, entity_id: str, **params: Unpack[EntityUpdateParams]
     ) -> EntityUpdateResult:
         """Partially update an entity; `email`/`phone`/`nationality` accept `CLEAR`.
 
         `reason` is required by gu1 when setting status blocked, suspended or rejected.
         The external id cannot be changed here: use `change_external_id`.
         """
-        body = _update_body(
-            name=name,
-            tax_id=tax_id,
-            country_code=country_code,
-            email=email,
-            phone=phone,
-            nationality=nationality,
-            attributes=attributes,
-            entity_data=entity_data,
-            status=status,
-            reason=reason,
-            risk_matrix_id=risk_matrix_id,
-            metadata=metadata,
-            extra_body=extra_body,
-        )
-        data = await self._request(
-            "entities.update", {"entity_id": entity_id}, json=body, **options
+        data = await self._send(
+            "entities.update", EntityUpdateParams, params, {"entity_id": entity_id}
         )
         return EntityUpdateResult.from_api(data)
 
@@ -301,43 +137,11 @@ class Entities(Resource):
         doc=8,
     )
     async def update_by_external_id(
-        self,
-        external_id: str,
-        *,
-        name: str | None = None,
-        tax_id: str | None = None,
-        country_code: str | None = None,
-        email: str | ClearType | None = None,
-        phone: str | ClearType | None = None,
-        nationality: str | ClearType | None = None,
-        attributes: _Body | None = None,
-        entity_data: _Body | None = None,
-        status: EntityStatus | None = None,
-        reason: str | None = None,
-        risk_matrix_id: str | Sequence[str] | None = None,
-        metadata: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, external_id: str, **params: Unpack[EntityUpdateParams]
     ) -> EntityUpdateResult:
         """Same as `update`, keyed by your external id."""
-        body = _update_body(
-            name=name,
-            tax_id=tax_id,
-            country_code=country_code,
-            email=email,
-            phone=phone,
-            nationality=nationality,
-            attributes=attributes,
-            entity_data=entity_data,
-            status=status,
-            reason=reason,
-            risk_matrix_id=risk_matrix_id,
-            metadata=metadata,
-            extra_body=extra_body,
-        )
-        data = await self._request(
-            "entities.update_by_external_id", {"external_id": external_id}, json=body, **options
-        )
+        operation = "entities.update_by_external_id"
+        data = await self._send(operation, EntityUpdateParams, params, {"external_id": external_id})
         return EntityUpdateResult.from_api(data)
 
     @endpoint(
@@ -349,57 +153,26 @@ class Entities(Resource):
         note="Legacy keys may hold `entities:write` instead of `entities:edit`.",
     )
     async def update_attributes(
-        self,
-        entity_id: str,
-        *,
-        attributes: _Body,
-        mode: Literal["merge", "replace"] | str | None = None,
-        skip_rules_execution: bool | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, entity_id: str, **params: Unpack[AttributesUpdateParams]
     ) -> AttributesUpdateResult:
         """Change only custom attributes: `merge` (default, shallow) or `replace` the map."""
-        body = compact(
-            {"attributes": attributes, "mode": mode, "skipRulesExecution": skip_rules_execution},
-            extra_body,
-        )
-        data = await self._request(
-            "entities.update_attributes", {"entity_id": entity_id}, json=body, **options
+        data = await self._send(
+            "entities.update_attributes", AttributesUpdateParams, params, {"entity_id": entity_id}
         )
         return AttributesUpdateResult.from_api(unwrap(data, "data"))
 
     @endpoint("PUT", "/entities/upsert", operation="entities.upsert", doc=11)
-    async def upsert(
-        self,
-        *,
-        entity: _Body,
-        conflict_resolution: str | None = None,
-        deduplication_strategy: str | None = None,
-        create_relationships: bool | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> UpsertResult:
+    async def upsert(self, **params: Unpack[EntityUpsertParams]) -> UpsertResult:
         """Create or update with de-duplication; `entity` has the create body's shape.
 
-        Args:
-            entity: the entity, in gu1's camelCase create shape.
-            conflict_resolution: `source_wins`, `target_wins`, `manual_review` or
-                `smart_merge` (gu1's default).
-            deduplication_strategy: `exact_match`, `fuzzy_match`, `ai_similarity` or
-                `hybrid`.
-            create_relationships: gu1 defaults to true.
-            extra_body: extra top-level body fields.
-            **options: per-call request options.
+        The other keys (`conflict_resolution`, `deduplication_strategy`,
+        `create_relationships`) go into the body's `options` object; `EntityUpsertParams`
+        lists the values gu1 accepts.
         """
-        opts = compact(
-            {
-                "conflictResolution": conflict_resolution,
-                "deduplicationStrategy": deduplication_strategy,
-                "createRelationships": create_relationships,
-            }
-        )
-        body = compact({"entity": entity, "options": opts or None}, extra_body)
-        data = await self._request("entities.upsert", json=body, **options)
+        call = given(params, EntityUpsertParams, call="entities.upsert")
+        entity = call.fields.pop("entity")
+        body = compact({"entity": entity, "options": compact(call.fields) or None}, call.extra)
+        data = await self._request("entities.upsert", json=body, **call.options)
         return UpsertResult.from_api(data)
 
     @endpoint(
@@ -409,91 +182,38 @@ class Entities(Resource):
         doc=12,
     )
     async def change_external_id(
-        self,
-        *,
-        new_external_id: str,
-        reason: str,
-        entity_id: str | None = None,
-        external_id: str | None = None,
-        tax_id: str | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, **params: Unpack[ExternalIdChangeParams]
     ) -> ExternalIdChangeResult:
         """Change an entity's external id, found by exactly one of the three lookups.
 
         Raises:
             ConfigurationError: not exactly one of entity_id, external_id, tax_id given.
         """
-        lookups = {"entityId": entity_id, "externalId": external_id, "taxId": tax_id}
-        if sum(v is not None for v in lookups.values()) != 1:
+        call = given(params, ExternalIdChangeParams, call="entities.change_external_id")
+        lookups = ("entityId", "externalId", "taxId")
+        if sum(call.fields.get(key) is not None for key in lookups) != 1:
             raise ConfigurationError(
                 "change_external_id needs exactly one of entity_id, external_id, tax_id"
             )
-        body = compact({**lookups, "newExternalId": new_external_id, "reason": reason}, extra_body)
-        data = await self._request("entities.change_external_id", json=body, **options)
+        body = compact(call.fields, call.extra)
+        data = await self._request("entities.change_external_id", json=body, **call.options)
         return ExternalIdChangeResult.from_api(data)
 
     @endpoint("POST", "/entities/{entity_id}/analyze", operation="entities.analyze", doc=13)
     async def analyze(
-        self,
-        entity_id: str,
-        *,
-        entity_type: Literal["person", "company", "transaction"] | str,
-        enrich_if_needed: bool | None = None,
-        provider_codes: Sequence[str] | None = None,
-        rules_engine_config: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, entity_id: str, **params: Unpack[EntityAnalyzeParams]
     ) -> RiskAnalysisResult:
         """Run a manual risk analysis (the entity's risk matrices) now."""
-        body = compact(
-            {
-                "entityType": entity_type,
-                "enrichIfNeeded": enrich_if_needed,
-                "providerCodes": provider_codes,
-                "rulesEngineConfig": rules_engine_config,
-            },
-            extra_body,
-        )
-        data = await self._request(
-            "entities.analyze", {"entity_id": entity_id}, json=body, **options
+        data = await self._send(
+            "entities.analyze", EntityAnalyzeParams, params, {"entity_id": entity_id}
         )
         return RiskAnalysisResult.from_api(data)
 
     @endpoint("POST", "/entities/{entity_id}/refresh", operation="entities.refresh", doc=14)
-    async def refresh(
-        self,
-        entity_id: str,
-        *,
-        force_refresh: bool | None = None,
-        skip_rules_engine: bool | None = None,
-        depth: int | None = None,
-        refresh_scope: Literal["basic_data", "all_active", "selected"] | str | None = None,
-        provider_codes: Sequence[str] | None = None,
-        preserve_name: bool | None = None,
-        preserve_entity_data: bool | None = None,
-        auto_execute_integrations: _Body | None = None,
-        auto_execute_integrations_shareholders: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> ApiResult:
+    async def refresh(self, entity_id: str, **params: Unpack[EntityRefreshParams]) -> ApiResult:
         """Re-run enrichments (and optionally shareholders and rules) for an entity."""
-        body = compact(
-            {
-                "forceRefresh": force_refresh,
-                "skipRulesEngine": skip_rules_engine,
-                "depth": depth,
-                "refreshScope": refresh_scope,
-                "providerCodes": provider_codes,
-                "preserveName": preserve_name,
-                "preserveEntityData": preserve_entity_data,
-                "autoExecuteIntegrations": auto_execute_integrations,
-                "autoExecuteIntegrationsShareholders": auto_execute_integrations_shareholders,
-            },
-            extra_body,
-        )
-        data = await self._request(
-            "entities.refresh", {"entity_id": entity_id}, json=body, **options
+        data = await self._send(
+            "entities.refresh", EntityRefreshParams, params, {"entity_id": entity_id}
         )
         return ApiResult.from_api(data if isinstance(data, Mapping) else {})
 

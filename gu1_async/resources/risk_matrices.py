@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from gu1_async._serde import compact, structure, unwrap, unwrap_list
+from gu1_async._serde import structure, unwrap, unwrap_list
 from gu1_async.models import RiskMatrix, RiskMatrixCreateResult
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._intelligence_params import RiskMatrixCreateParams, RiskMatrixUpdateParams
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -18,31 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["RiskMatrices"]
 
 _Body = Mapping[str, Any]
-
-
-def _matrix_body(
-    *,
-    name: str | None,
-    description: str | None,
-    category: str | None,
-    status: str | None,
-    scoring_config: _Body | None,
-    triggers: Sequence[_Body] | None,
-    tags: Sequence[str] | None,
-    extra_body: _Body | None,
-) -> Any:
-    return compact(
-        {
-            "name": name,
-            "description": description,
-            "category": category,
-            "status": status,
-            "scoringConfig": scoring_config,
-            "triggers": triggers,
-            "tags": tags,
-        },
-        extra_body,
-    )
 
 
 class RiskMatrices(Resource):
@@ -61,74 +37,15 @@ class RiskMatrices(Resource):
         return structure(unwrap_list(data, "riskMatrices"), builtins.list[RiskMatrix])
 
     @endpoint("POST", "/risk-matrices", operation="risk_matrices.create", doc=62)
-    async def create(
-        self,
-        *,
-        name: str,
-        description: str | None = None,
-        category: str | None = None,
-        status: str | None = None,
-        scoring_config: _Body | None = None,
-        triggers: Sequence[_Body] | None = None,
-        tags: Sequence[str] | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> RiskMatrixCreateResult:
-        """Create a risk matrix.
-
-        Args:
-            name: display name.
-            description: free text.
-            category: aml, kyc, fraud, sanctions, transaction_monitoring, customer_risk,
-                regulatory or custom.
-            status: draft, active, shadow or inactive.
-            scoring_config: `{minScore, maxScore, thresholds{low, medium, high}}`.
-            triggers: `[{name, description, condition{field, operator, value}, action,
-                priority}]`.
-            tags: labels.
-            extra_body: extra top-level body fields.
-            **options: per-call request options.
-        """
-        body = _matrix_body(
-            name=name,
-            description=description,
-            category=category,
-            status=status,
-            scoring_config=scoring_config,
-            triggers=triggers,
-            tags=tags,
-            extra_body=extra_body,
-        )
-        data = await self._request("risk_matrices.create", json=body, **options)
+    async def create(self, **params: Unpack[RiskMatrixCreateParams]) -> RiskMatrixCreateResult:
+        """Create a risk matrix (`RiskMatrixUpdateParams` describes the fields)."""
+        data = await self._send("risk_matrices.create", RiskMatrixCreateParams, params)
         return RiskMatrixCreateResult.from_api(data)
 
     @endpoint("PUT", "/risk-matrices/{matrix_id}", operation="risk_matrices.update", doc=63)
-    async def update(
-        self,
-        matrix_id: str,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        category: str | None = None,
-        status: str | None = None,
-        scoring_config: _Body | None = None,
-        triggers: Sequence[_Body] | None = None,
-        tags: Sequence[str] | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> RiskMatrix:
+    async def update(self, matrix_id: str, **params: Unpack[RiskMatrixUpdateParams]) -> RiskMatrix:
         """Update a risk matrix (all fields optional); returns its new state."""
-        body = _matrix_body(
-            name=name,
-            description=description,
-            category=category,
-            status=status,
-            scoring_config=scoring_config,
-            triggers=triggers,
-            tags=tags,
-            extra_body=extra_body,
-        )
-        data = await self._request(
-            "risk_matrices.update", {"matrix_id": matrix_id}, json=body, **options
+        data = await self._send(
+            "risk_matrices.update", RiskMatrixUpdateParams, params, {"matrix_id": matrix_id}
         )
         return RiskMatrix.from_api(unwrap(data, "riskMatrix"))

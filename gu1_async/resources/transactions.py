@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from gu1_async._serde import compact, form_fields, query, unwrap
-from gu1_async._types import FilePart
+from gu1_async._serde import query, unwrap
 from gu1_async.ingest import Ingestion, ingest_transactions
 from gu1_async.models import (
     BatchJob,
-    PaymentMethod,
     TransactionBatchResult,
     TransactionCreateResult,
     TransactionDetail,
-    TransactionStatus,
-    TransactionType,
 )
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._transaction_params import (
+    BatchSourcesParams,
+    TransactionBatchParams,
+    TransactionCreateParams,
+    TransactionFileParams,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
@@ -45,69 +46,9 @@ class Transactions(Resource):
     """Send transactions to gu1's monitoring, one at a time or in batches."""
 
     @endpoint("POST", "/transactions", operation="transactions.create", doc=32)
-    async def create(
-        self,
-        *,
-        external_id: str,
-        type: TransactionType,
-        amount: float,
-        currency: str,
-        status: TransactionStatus | None = None,
-        payment_method: PaymentMethod | None = None,
-        description: str | None = None,
-        category: str | None = None,
-        transacted_at: _dt.datetime | str | None = None,
-        execute_rules: bool | None = None,
-        origin_entity_id: str | None = None,
-        origin_external_id: str | None = None,
-        origin_name: str | None = None,
-        origin_country: str | None = None,
-        origin_details: _Body | None = None,
-        destination_entity_id: str | None = None,
-        destination_external_id: str | None = None,
-        destination_name: str | None = None,
-        destination_country: str | None = None,
-        destination_details: _Body | None = None,
-        location_details: _Body | None = None,
-        device_details: _Body | None = None,
-        channel: str | None = None,
-        reason: str | None = None,
-        metadata: _Body | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> TransactionCreateResult:
+    async def create(self, **params: Unpack[TransactionCreateParams]) -> TransactionCreateResult:
         """Record one transaction; gu1 runs the rules unless `execute_rules=False`."""
-        body = compact(
-            {
-                "externalId": external_id,
-                "type": type,
-                "amount": amount,
-                "currency": currency,
-                "status": status,
-                "paymentMethod": payment_method,
-                "description": description,
-                "category": category,
-                "transactedAt": transacted_at,
-                "executeRules": execute_rules,
-                "originEntityId": origin_entity_id,
-                "originExternalId": origin_external_id,
-                "originName": origin_name,
-                "originCountry": origin_country,
-                "originDetails": origin_details,
-                "destinationEntityId": destination_entity_id,
-                "destinationExternalId": destination_external_id,
-                "destinationName": destination_name,
-                "destinationCountry": destination_country,
-                "destinationDetails": destination_details,
-                "locationDetails": location_details,
-                "deviceDetails": device_details,
-                "channel": channel,
-                "reason": reason,
-                "metadata": metadata,
-            },
-            extra_body,
-        )
-        data = await self._request("transactions.create", json=body, **options)
+        data = await self._send("transactions.create", TransactionCreateParams, params)
         return TransactionCreateResult.from_api(data)
 
     @endpoint(
@@ -118,30 +59,14 @@ class Transactions(Resource):
         note="Synchronous for up to 30 s, then 202 + jobId: use a timeout above 30 s.",
     )
     async def create_batch(
-        self,
-        *,
-        transactions: Sequence[_Body],
-        execute_rules: bool | None = None,
-        skip_duplicates: bool | None = None,
-        validate_existing_entity: bool | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, **params: Unpack[TransactionBatchParams]
     ) -> TransactionBatchResult | BatchJob:
         """Create up to 100,000 transactions (each in the `create` body's camelCase shape).
 
         Returns the finished `TransactionBatchResult`, or, when gu1 answers 202 after its
         30-second synchronous window, a `BatchJob` to pass to `bulk_imports.wait()`.
         """
-        body = compact(
-            {
-                "transactions": transactions,
-                "executeRules": execute_rules,
-                "skipDuplicates": skip_duplicates,
-                "validateExistingEntity": validate_existing_entity,
-            },
-            extra_body,
-        )
-        data = await self._request("transactions.create_batch", json=body, **options)
+        data = await self._send("transactions.create_batch", TransactionBatchParams, params)
         return _batch_outcome(data)
 
     @endpoint(
@@ -151,27 +76,10 @@ class Transactions(Resource):
         doc=34,
         note="Always 202 + jobId.",
     )
-    async def create_batch_background(
-        self,
-        *,
-        transactions: Sequence[_Body],
-        execute_rules: bool | None = None,
-        skip_duplicates: bool | None = None,
-        validate_existing_entity: bool | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> BatchJob:
+    async def create_batch_background(self, **params: Unpack[TransactionBatchParams]) -> BatchJob:
         """Queue a batch in the background; returns the job."""
-        body = compact(
-            {
-                "transactions": transactions,
-                "executeRules": execute_rules,
-                "skipDuplicates": skip_duplicates,
-                "validateExistingEntity": validate_existing_entity,
-            },
-            extra_body,
-        )
-        data = await self._request("transactions.create_batch_background", json=body, **options)
+        operation = "transactions.create_batch_background"
+        data = await self._send(operation, TransactionBatchParams, params)
         return BatchJob.from_api(unwrap(data, "job"))
 
     @endpoint(
@@ -181,29 +89,10 @@ class Transactions(Resource):
         doc=35,
         note="Up to 5 sources x 100,000 transactions, 150 MB; always 202.",
     )
-    async def create_batch_background_multi(
-        self,
-        *,
-        sources: Sequence[_Body],
-        execute_rules: bool | None = None,
-        skip_duplicates: bool | None = None,
-        validate_existing_entity: bool | None = None,
-        extra_body: _Body | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> BatchJob:
+    async def create_batch_background_multi(self, **params: Unpack[BatchSourcesParams]) -> BatchJob:
         """Queue up to five sources (file-like batches) in the background; returns the job."""
-        body = compact(
-            {
-                "sources": sources,
-                "executeRules": execute_rules,
-                "skipDuplicates": skip_duplicates,
-                "validateExistingEntity": validate_existing_entity,
-            },
-            extra_body,
-        )
-        data = await self._request(
-            "transactions.create_batch_background_multi", json=body, **options
-        )
+        operation = "transactions.create_batch_background_multi"
+        data = await self._send(operation, BatchSourcesParams, params)
         return BatchJob.from_api(unwrap(data, "job"))
 
     @endpoint(
@@ -214,35 +103,15 @@ class Transactions(Resource):
         note="multipart/form-data; needs the batchUploadEnabled organization flag.",
     )
     async def upload(
-        self,
-        *,
-        file: FilePart,
-        mapping_id: str | None = None,
-        column_mapping: _Body | None = None,
-        execute_rules: bool | None = None,
-        skip_duplicates: bool | None = None,
-        validate_existing_entity: bool | None = None,
-        batch_error_handling: str | None = None,
-        validate_gap: bool | None = None,
-        extra_fields: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        self, **params: Unpack[TransactionFileParams]
     ) -> TransactionBatchResult | BatchJob:
         """Upload a CSV/Excel/JSON file of transactions (omit both mappings: native parser)."""
-        form = transaction_file_form(
-            file=file,
-            mapping_id=mapping_id,
-            column_mapping=column_mapping,
-            execute_rules=execute_rules,
-            skip_duplicates=skip_duplicates,
-            validate_existing_entity=validate_existing_entity,
-            batch_error_handling=batch_error_handling,
-            extra_fields=extra_fields,
-        )
-        data = await self._request(
+        data = await self._send(
             "transactions.upload",
-            params=query({"validateGap": validate_gap}),
-            files=form,
-            **options,
+            TransactionFileParams,
+            params,
+            into="form",
+            in_query=("validate_gap",),
         )
         return _batch_outcome(data)
 
@@ -298,33 +167,3 @@ class Transactions(Resource):
     ) -> Ingestion[Any, TransactionCreateResult]:
         """Create every row once, de-duplicated by `externalId`, at BATCH priority."""
         return ingest_transactions(self.create, self.get_by_external_id, items, **options)
-
-
-def transaction_file_form(
-    *,
-    file: FilePart,
-    mapping_id: str | None,
-    column_mapping: _Body | None,
-    execute_rules: bool | None,
-    skip_duplicates: bool | None,
-    validate_existing_entity: bool | None,
-    batch_error_handling: str | None,
-    extra_fields: _Body | None,
-) -> dict[str, FilePart | str]:
-    """The multipart form of a transaction file upload.
-
-    gu1 documents the same form at two paths (`/transactions/upload` and
-    `/batch-import/import/transactions`); both methods build it here.
-    """
-    return form_fields(
-        {
-            "file": file,
-            "mappingId": mapping_id,
-            "columnMapping": column_mapping,
-            "executeRules": execute_rules,
-            "skipDuplicates": skip_duplicates,
-            "validateExistingEntity": validate_existing_entity,
-            "batchErrorHandling": batch_error_handling,
-        },
-        extra_fields,
-    )

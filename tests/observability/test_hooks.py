@@ -18,6 +18,7 @@ from gu1_async.hooks import (
     RequestSent,
     ResponseReceived,
     Retried,
+    StoreError,
     Throttled,
     Waited,
 )
@@ -32,7 +33,19 @@ async def test_without_hooks_the_plain_requester_is_used() -> None:
     async with Gu1Client(DEFAULT_KEY, base_url="http://127.0.0.1:9") as client:
         assert type(client._requester) is HttpRequester
         assert type(client.with_options(priority=1)._requester) is HttpRequester
-    async with Gu1Client(DEFAULT_KEY, base_url="http://127.0.0.1:9", hooks=[Hooks()]) as client:
+
+    # Hooks that watch no per-call event (here none, or only the store's failures) keep
+    # the plain requester too: no wrapper on the request path.
+    class StoreOnly(Hooks):
+        def on_store_error(self, event: StoreError) -> None:
+            pass
+
+    for idle in (Hooks(), StoreOnly()):
+        async with Gu1Client(DEFAULT_KEY, base_url="http://127.0.0.1:9", hooks=[idle]) as client:
+            assert type(client._requester) is HttpRequester
+    async with Gu1Client(
+        DEFAULT_KEY, base_url="http://127.0.0.1:9", hooks=[Hooks(), Recorder()]
+    ) as client:
         assert type(client._requester) is ObservedRequester
 
 

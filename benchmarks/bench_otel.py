@@ -31,6 +31,7 @@ Run:
     .venv/bin/python benchmarks/bench_otel.py --rounds 0 --instructions --levels 100
     .venv/bin/python benchmarks/bench_otel.py --rounds 7 --seconds 2 --levels 1,100
     .venv/bin/python benchmarks/bench_otel.py --rounds 0 --split
+    .venv/bin/python benchmarks/bench_otel.py --rounds 0 --instructions --levels 100 --gc-off
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import gc
 import shutil
 import time
 from typing import Any
@@ -198,19 +200,22 @@ async def rounds_table(url: str, rounds: int, seconds: float, levels: list[int])
 # -- instructions ---------------------------------------------------------------------------------
 
 
-async def client_run(kind: str, url: str, requests: int, tasks: int) -> None:
+async def client_run(kind: str, url: str, requests: int, tasks: int, gc_off: bool) -> None:
     """The process valgrind counts: `requests` requests shared by `tasks` tasks."""
     async with client_for(kind, url) as client:
+        if gc_off:
+            gc.disable()  # what the garbage collector's passes add is then left out
         await drive(request_of(client), requests, tasks)
 
 
-def instructions_table(url: str, levels: list[int]) -> list[list[str]]:
+def instructions_table(url: str, levels: list[int], gc_off: bool = False) -> list[list[str]]:
     jobs = [(name, tasks, n) for tasks in levels for name in CLIENTS for n in (FEW, MANY)]
 
     def count(job: tuple[str, int, int]) -> int:
         name, tasks, requests = job
         args = ["--client", CLIENTS[name], "--url", url, "--requests", str(requests)]
-        return count_instructions(__file__, [*args, "--tasks", str(tasks)])
+        extra = ["--gc-off"] if gc_off else []
+        return count_instructions(__file__, [*args, "--tasks", str(tasks), *extra])
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         counts = dict(zip(jobs, pool.map(count, jobs), strict=True))
@@ -363,6 +368,9 @@ def main() -> None:
     parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind)")
     parser.add_argument("--split", action="store_true", help="ours vs the SDK's, transport stubbed")
     parser.add_argument("--pin", action="store_true", help="server on the last CPU")
+    parser.add_argument(
+        "--gc-off", action="store_true", help="--instructions with gc disabled in the clients"
+    )
     # Internal: the client process that --instructions runs under valgrind.
     parser.add_argument("--client", choices=list(CLIENTS.values()), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -370,7 +378,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
-        asyncio.run(client_run(args.client, args.url, args.requests, args.tasks))
+        asyncio.run(client_run(args.client, args.url, args.requests, args.tasks, args.gc_off))
         return
     if args.instructions and shutil.which("valgrind") is None:
         parser.error("--instructions needs valgrind (apt-get install -y valgrind)")
@@ -390,8 +398,12 @@ def main() -> None:
             )
             print("* median over rounds of (this client's req/s / no hooks' in the same round)")
         if args.instructions:
-            print(f"\nclient instructions per request (valgrind callgrind, {MANY} minus {FEW}):")
-            rows = instructions_table(url, levels)
+            gc_note = ", gc disabled in the clients" if args.gc_off else ""
+            print(
+                f"\nclient instructions per request (valgrind callgrind, {MANY} minus {FEW}"
+                f"{gc_note}):"
+            )
+            rows = instructions_table(url, levels, args.gc_off)
             print_table(["client", "tasks", "instructions/req", "vs none", "added"], rows)
 
 

@@ -1,16 +1,41 @@
-"""Helpers shared by the benchmark scripts: percentiles, medians and plain-text tables."""
+"""Helpers shared by the benchmark scripts: percentiles, medians and plain-text tables; the
+minimal no-limit server, the req/s loop and the valgrind instruction count that
+bench_overhead.py and bench_otel.py share."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import email.utils
 import math
+import multiprocessing
 import os
 import platform
+import re
+import socket
 import statistics
+import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from multiprocessing.connection import Connection
 
-__all__ = ["machine_note", "median", "percentile", "print_table"]
+__all__ = [
+    "FEW",
+    "HUGE",
+    "MANY",
+    "Request",
+    "count_instructions",
+    "drive",
+    "machine_note",
+    "measure",
+    "median",
+    "percentile",
+    "print_table",
+    "server_process",
+    "stub_response",
+]
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -58,3 +83,171 @@ def machine_note() -> str:
         f"on {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs shared by client "
         f"and server; load average {load} (other work on the machine inflates CPU figures)"
     )
+
+
+# -- the minimal no-limit server (its own process) ---------------------------------------------
+
+HUGE = 10**9
+"""The server's rate limit: too large to bind."""
+
+
+def serve(port_out: Connection) -> None:
+    """Run the minimal server on a free loopback port; send the port back; run forever.
+
+    One route, `GET /entities`, a small JSON body, the three `X-RateLimit-*` headers with a
+    limit of HUGE, and `Date`.
+    """
+    from aiohttp import web
+
+    body = b'{"success": true, "entities": []}'
+    reset_cache: dict[int, str] = {}
+
+    def reset_header() -> str:
+        # An hour ahead of now; formatted once per second, as gu1's Reset is.
+        second = int(time.time())
+        value = reset_cache.get(second)
+        if value is None:
+            reset_cache.clear()
+            when = dt.datetime.fromtimestamp(second + 3600, tz=dt.timezone.utc)
+            value = reset_cache[second] = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        return value
+
+    async def entities(_request: web.Request) -> web.Response:
+        # aiohttp adds `Date` itself.
+        return web.Response(
+            body=body,
+            content_type="application/json",
+            headers={
+                "X-RateLimit-Limit": str(HUGE),
+                "X-RateLimit-Remaining": str(HUGE - 1),
+                "X-RateLimit-Reset": reset_header(),
+            },
+        )
+
+    async def run() -> None:
+        app = web.Application()
+        app.router.add_get("/entities", entities)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))  # a free port, known before the site starts
+        await web.SockSite(runner, sock, backlog=1024).start()
+        port_out.send(sock.getsockname()[1])
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+@contextlib.contextmanager
+def server_process(*, pin: bool = False) -> Iterator[str]:
+    """The minimal server in a process of its own, for the block; yields its URL.
+
+    `pin`: the server on the last CPU, the client on the others, so that they no longer
+    take turns on one core.
+    """
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    server = context.Process(target=serve, args=(send,), daemon=True)
+    server.start()
+    if pin and server.pid is not None:
+        cpus = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(server.pid, {cpus[-1]})
+        os.sched_setaffinity(0, set(cpus[:-1]))
+    try:
+        yield f"http://127.0.0.1:{receive.recv()}"
+    finally:
+        server.terminate()
+        server.join()
+
+
+def stub_response() -> object:
+    """What the server above answers, as gu1-async's transport hands it to the requester."""
+    from gu1_async._transport import RawResponse
+
+    now = time.time()
+    reset = dt.datetime.fromtimestamp(now + 3600, tz=dt.timezone.utc)
+    return RawResponse.of(
+        status=200,
+        headers=(
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("X-RateLimit-Limit", str(HUGE)),
+            ("X-RateLimit-Remaining", str(HUGE - 1)),
+            ("X-RateLimit-Reset", reset.strftime("%Y-%m-%dT%H:%M:%S.000Z")),
+            ("Date", email.utils.formatdate(now, usegmt=True)),
+        ),
+        body=b'{"success": true, "entities": []}',
+    )
+
+
+# -- req/s: tasks looping on one request --------------------------------------------------------
+
+Request = Callable[[], Awaitable[object]]
+WARMUP = 0.3  # seconds per round not measured: connections open, caches fill
+
+
+async def measure(request: Request, tasks: int, seconds: float) -> tuple[float, float]:
+    """Requests/s and client CPU µs/request for `tasks` tasks looping on `request`.
+
+    The first WARMUP seconds are not measured.
+    """
+    done = 0
+
+    async def loop() -> None:
+        nonlocal done
+        while True:
+            await request()
+            done += 1
+
+    workers = [asyncio.create_task(loop()) for _ in range(tasks)]
+    try:
+        await asyncio.sleep(WARMUP)
+        count, cpu, wall = done, time.process_time(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        count, cpu, wall = (
+            done - count,
+            time.process_time() - cpu,
+            time.perf_counter() - wall,
+        )
+    finally:
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    return count / wall, cpu / count * 1e6
+
+
+# -- instructions per request, counted rather than timed ----------------------------------------
+
+# Two runs of each client, differing only in the number of requests: start-up, imports and
+# the pool's first connections cancel out of the difference.
+FEW, MANY = 300, 1_300
+
+
+async def drive(request: Request, requests: int, tasks: int) -> None:
+    """`requests` requests shared by `tasks` tasks (the body of a counted client process)."""
+    left = requests
+
+    async def loop() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            await request()
+
+    await asyncio.gather(*(loop() for _ in range(tasks)))
+
+
+def count_instructions(script: str, args: Sequence[str]) -> int:
+    """User-space instructions of `python script *args` (valgrind's callgrind, no cache
+    model): the script runs one client process and exits."""
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        script,
+        *args,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count from valgrind: {done.stderr[-500:]}")
+    return int(found.group(1))

@@ -216,19 +216,38 @@ def _http_ok(url: str) -> bool:
 class RunningServer:
     """A started server: its base URL and how to read its own count for one key."""
 
-    def __init__(self, spec: ServerSpec, url: str, directory: Path) -> None:
+    def __init__(
+        self, spec: ServerSpec, url: str, directory: Path, process: subprocess.Popen[bytes]
+    ) -> None:
         self.spec = spec
         self.url = url
         self.directory = directory
+        self.process = process
 
     def log(self, authorization: str) -> ServerLog:
-        """What the server itself admitted and refused for this Authorization value."""
+        """What the server itself admitted and refused for this Authorization value.
+
+        Read once, when the client is done. nginx is stopped first (a graceful quit): it
+        writes a request's access-log line *after* sending the response, so a client can
+        hold an answer whose line is not written yet; a graceful quit lets each worker
+        finish what it was doing, log lines included, before it exits.
+        """
         if self.spec.kind == "slowapi":
             query = urllib.parse.urlencode({"key": authorization})
             with urllib.request.urlopen(f"{self.url}/stats?{query}", timeout=10.0) as response:
                 data = json.loads(response.read())
             return ServerLog(tuple(data["admitted"]), tuple(data["refused"]))
+        self._quit_gracefully()
         return _parse_nginx_log(self.directory / "access.log", authorization)
+
+    def _quit_gracefully(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)  # nginx's master: graceful shutdown
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(f"nginx did not quit within {timeout:g} s of SIGQUIT") from exc
 
 
 @contextlib.contextmanager
@@ -246,7 +265,7 @@ def server(spec: ServerSpec) -> Iterator[RunningServer]:
             ready_url = f"{url}/ready"
         try:
             _wait_until(lambda: _http_ok(ready_url), process, f"{spec.kind} ({spec.name})")
-            yield RunningServer(spec, url, directory)
+            yield RunningServer(spec, url, directory, process)
         finally:
             CHILDREN.stop(process)
 

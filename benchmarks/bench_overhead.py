@@ -32,113 +32,37 @@ import argparse
 import asyncio
 import concurrent.futures
 import cProfile
-import datetime as dt
-import email.utils
 import functools
 import math
-import multiprocessing
-import os
 import pstats
-import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
-from multiprocessing.connection import Connection
 
 import aiohttp
-from _common import machine_note, median, percentile, print_table
-from aiohttp import web
+from _common import (
+    FEW,
+    HUGE,
+    MANY,
+    Request,
+    count_instructions,
+    drive,
+    machine_note,
+    measure,
+    median,
+    percentile,
+    print_table,
+    server_process,
+    stub_response,
+)
 
 from gu1_async import Gu1Client, Plan, Quota
 from gu1_async._transport import RawRequest, RawResponse
-from gu1_async.hooks import Hooks
 
 KEY = "gk_test_bench_overhead"
-HUGE = 10**9
 CONCURRENCY = (1, 10, 100)
-WARMUP = 0.3  # seconds per round not measured: connections open, caches fill
-
-# -- the server (its own process) ---------------------------------------------------------------
-
-
-def serve(port_out: Connection) -> None:
-    """Run the minimal server on a free loopback port; send the port back; run forever."""
-    body = b'{"success": true, "entities": []}'
-    reset_cache: dict[int, str] = {}
-
-    def reset_header() -> str:
-        # An hour ahead of now; formatted once per second, as gu1's Reset is.
-        second = int(time.time())
-        value = reset_cache.get(second)
-        if value is None:
-            reset_cache.clear()
-            when = dt.datetime.fromtimestamp(second + 3600, tz=dt.timezone.utc)
-            value = reset_cache[second] = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        return value
-
-    async def entities(_request: web.Request) -> web.Response:
-        # aiohttp adds `Date` itself.
-        return web.Response(
-            body=body,
-            content_type="application/json",
-            headers={
-                "X-RateLimit-Limit": str(HUGE),
-                "X-RateLimit-Remaining": str(HUGE - 1),
-                "X-RateLimit-Reset": reset_header(),
-            },
-        )
-
-    async def run() -> None:
-        app = web.Application()
-        app.router.add_get("/entities", entities)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))  # a free port, known before the site starts
-        await web.SockSite(runner, sock, backlog=1024).start()
-        port_out.send(sock.getsockname()[1])
-        await asyncio.Event().wait()
-
-    asyncio.run(run())
-
 
 # -- the clients ----------------------------------------------------------------------------------
-
-Request = Callable[[], Awaitable[object]]
-
-
-async def measure(request: Request, tasks: int, seconds: float) -> tuple[float, float]:
-    """Requests/s and client CPU µs/request for `tasks` tasks looping on `request`.
-
-    The first WARMUP seconds are not measured.
-    """
-    done = 0
-
-    async def loop() -> None:
-        nonlocal done
-        while True:
-            await request()
-            done += 1
-
-    workers = [asyncio.create_task(loop()) for _ in range(tasks)]
-    try:
-        await asyncio.sleep(WARMUP)
-        count, cpu, wall = done, time.process_time(), time.perf_counter()
-        await asyncio.sleep(seconds)
-        count, cpu, wall = (
-            done - count,
-            time.process_time() - cpu,
-            time.perf_counter() - wall,
-        )
-    finally:
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-    return count / wall, cpu / count * 1e6
-
 
 HEADERS = {"Authorization": f"Bearer {KEY}", "Accept": "application/json"}
 
@@ -205,38 +129,8 @@ PLANS = {
 }
 
 
-def gu1_client(url: str, plan: str = "gu1", *, otel: str = "") -> Gu1Client:
-    hooks = otel_hooks(spans=otel == "spans") if otel else ()
-    return Gu1Client(KEY, base_url=url, plan=PLANS[plan], max_connections=100, hooks=hooks)
-
-
-def otel_hooks(*, spans: bool) -> list[Hooks]:
-    """OpenTelemetryHooks on a configured SDK, as production runs it: a meter provider
-    aggregating every instrument and, with `spans`, a batch span processor recording every
-    call (its exporter drops the spans: the network is not what is measured)."""
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import (
-        BatchSpanProcessor,
-        SpanExporter,
-        SpanExportResult,
-    )
-
-    from gu1_async.otel import OpenTelemetryHooks
-
-    class Drop(SpanExporter):
-        def export(self, spans: object) -> SpanExportResult:
-            return SpanExportResult.SUCCESS
-
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(BatchSpanProcessor(Drop()))
-    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    return [
-        OpenTelemetryHooks(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, spans=spans
-        )
-    ]
+def gu1_client(url: str, plan: str = "gu1") -> Gu1Client:
+    return Gu1Client(KEY, base_url=url, plan=PLANS[plan], max_connections=100)
 
 
 def gu1_request(client: Gu1Client) -> Request:
@@ -249,9 +143,9 @@ def gu1_request(client: Gu1Client) -> Request:
 
 
 async def gu1_round(
-    url: str, tasks: int, seconds: float, *, plan: str = "gu1", otel: str = ""
+    url: str, tasks: int, seconds: float, *, plan: str = "gu1"
 ) -> tuple[float, float]:
-    async with gu1_client(url, plan, otel=otel) as client:
+    async with gu1_client(url, plan) as client:
         return await measure(gu1_request(client), tasks, seconds)
 
 
@@ -259,20 +153,15 @@ Round = Callable[[str, int, float], Awaitable[tuple[float, float]]]
 PLAIN = "plain aiohttp"
 GU1 = "gu1-async"
 GU1_HOUR_DAY = "gu1-async, hour + day"
-GU1_OTEL = "gu1-async + OTel metrics"
-GU1_OTEL_SPANS = "gu1-async + OTel metrics, spans"
 
 
-def clients(busy_iterations: int, otel: bool = False) -> dict[str, Round]:
+def clients(busy_iterations: int) -> dict[str, Round]:
     rounds: dict[str, Round] = {
         PLAIN: plain_round,
         GU1: gu1_round,
         GU1_HOUR_DAY: functools.partial(gu1_round, plan="gu1-hour-day"),
         "plain + busy loop": functools.partial(plain_busy_round, iterations=busy_iterations),
     }
-    if otel:
-        rounds[GU1_OTEL] = functools.partial(gu1_round, otel="metrics")
-        rounds[GU1_OTEL_SPANS] = functools.partial(gu1_round, otel="spans")
     return rounds
 
 
@@ -307,16 +196,6 @@ async def run_all(
                     f"{median(cpu_ratios):+.1%}",
                 ]
             )
-        for name in (GU1_OTEL, GU1_OTEL_SPANS):
-            if name not in samples:
-                continue
-            # The hooks' own cost: OpenTelemetry's rounds against gu1-async's same rounds.
-            ratios = [o[0] / g[0] for o, g in zip(samples[name], samples[GU1], strict=True)]
-            print(
-                f"  {tasks} tasks: {name} at {median(ratios):.1%} of gu1-async's req/s "
-                f"(p25-p75 {percentile(ratios, 25):.1%}-{percentile(ratios, 75):.1%})",
-                flush=True,
-            )
         print(f"  done: {tasks} tasks", flush=True)
     return rows
 
@@ -335,70 +214,31 @@ WALL_HEADERS = [
 
 # -- --instructions: client CPU per request, counted rather than timed -------------------------
 
-# Two runs of each client, differing only in the number of requests: start-up, imports and
-# the pool's first connections cancel out of the difference.
-FEW, MANY = 300, 1_300
-
 
 async def client_run(kind: str, url: str, requests: int, tasks: int) -> None:
     """`requests` requests shared by `tasks` tasks, then exit (the process valgrind counts)."""
-    left = requests
-
-    async def drive(request: Request) -> None:
-        async def loop() -> None:
-            nonlocal left
-            while left > 0:
-                left -= 1
-                await request()
-
-        await asyncio.gather(*(loop() for _ in range(tasks)))
-
-    if kind.startswith("gu1-otel"):
-        async with gu1_client(url, otel=kind.removeprefix("gu1-otel-")) as client:
-            await drive(gu1_request(client))
-    elif kind in PLANS:
+    if kind in PLANS:
         async with gu1_client(url, kind) as client:
-            await drive(gu1_request(client))
+            await drive(gu1_request(client), requests, tasks)
     else:
         async with plain_session() as session:
-            await drive(plain_request(session, url))
+            await drive(plain_request(session, url), requests, tasks)
 
 
-def count_instructions(kind: str, url: str, requests: int, tasks: int) -> int:
-    """User-space instructions of one client process (valgrind's callgrind, no cache model)."""
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        __file__,
-        "--client",
-        kind,
-        "--url",
-        url,
-        "--requests",
-        str(requests),
-        "--tasks",
-        str(tasks),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count from valgrind: {done.stderr[-500:]}")
-    return int(found.group(1))
+def count_client(kind: str, url: str, requests: int, tasks: int) -> int:
+    """Instructions of one client process (see `_common.count_instructions`)."""
+    args = ["--client", kind, "--url", url, "--requests", str(requests), "--tasks", str(tasks)]
+    return count_instructions(__file__, args)
 
 
-def instructions_table(url: str, levels: list[int], otel: bool = False) -> list[list[str]]:
+def instructions_table(url: str, levels: list[int]) -> list[list[str]]:
     """Instructions per request for each client and level (two valgrind runs at a time)."""
     kinds = {PLAIN: "plain", GU1: "gu1", GU1_HOUR_DAY: "gu1-hour-day"}
-    if otel:
-        kinds[GU1_OTEL] = "gu1-otel-metrics"
-        kinds[GU1_OTEL_SPANS] = "gu1-otel-spans"
     jobs = [(name, tasks, n) for tasks in levels for name in kinds for n in (FEW, MANY)]
 
     def count(job: tuple[str, int, int]) -> int:
         name, tasks, requests = job
-        return count_instructions(kinds[name], url, requests, tasks)
+        return count_client(kinds[name], url, requests, tasks)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         counts = dict(zip(jobs, pool.map(count, jobs), strict=True))
@@ -418,23 +258,6 @@ def instructions_table(url: str, levels: list[int], otel: bool = False) -> list[
 # -- --profile: the SDK's own cost per request, without the network ----------------------------
 
 STUB_REQUESTS = 20_000
-
-
-def stub_response() -> RawResponse:
-    """What the server above answers, as the transport would hand it to the requester."""
-    now = time.time()
-    reset = dt.datetime.fromtimestamp(now + 3600, tz=dt.timezone.utc)
-    return RawResponse.of(
-        status=200,
-        headers=(
-            ("Content-Type", "application/json; charset=utf-8"),
-            ("X-RateLimit-Limit", str(HUGE)),
-            ("X-RateLimit-Remaining", str(HUGE - 1)),
-            ("X-RateLimit-Reset", reset.strftime("%Y-%m-%dT%H:%M:%S.000Z")),
-            ("Date", email.utils.formatdate(now, usegmt=True)),
-        ),
-        body=b'{"success": true, "entities": []}',
-    )
 
 
 async def stub_run(profiler: cProfile.Profile | None) -> float:
@@ -530,13 +353,8 @@ def main() -> None:
         help="concurrent tasks to measure, comma-separated (default: 1,10,100)",
     )
     parser.add_argument(
-        "--otel",
-        action="store_true",
-        help="also measure gu1-async with OpenTelemetryHooks on a configured SDK",
-    )
-    parser.add_argument(
         "--client",
-        choices=["plain", "gu1-otel-metrics", "gu1-otel-spans", *PLANS],
+        choices=["plain", *PLANS],
         help=argparse.SUPPRESS,
     )
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -550,18 +368,7 @@ def main() -> None:
     if args.instructions and shutil.which("valgrind") is None:
         parser.error("--instructions needs valgrind (apt-get install -y valgrind)")
 
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    server = context.Process(target=serve, args=(send,), daemon=True)
-    server.start()
-    if args.pin and server.pid is not None:
-        # The server on the last CPU, the client on the others: they no longer take turns
-        # on one core, so the client's CPU is measured with less of the server's noise.
-        cpus = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(server.pid, {cpus[-1]})
-        os.sched_setaffinity(0, set(cpus[:-1]))
-    try:
-        url = f"http://127.0.0.1:{receive.recv()}"
+    with server_process(pin=args.pin) as url:
         print(
             f"no rate limit, server in its own process; {args.rounds} rounds x {args.seconds:g} s"
         )
@@ -574,7 +381,7 @@ def main() -> None:
                 f"the busy loop burns the same ({busy_iterations:,} iterations)"
             )
             rows = asyncio.run(
-                run_all(url, args.rounds, args.seconds, clients(busy_iterations, args.otel), levels)
+                run_all(url, args.rounds, args.seconds, clients(busy_iterations), levels)
             )
             print()
             print_table(WALL_HEADERS, rows)
@@ -588,14 +395,11 @@ def main() -> None:
                 f"client instructions per request (valgrind callgrind, user space; "
                 f"{MANY} minus {FEW} requests):"
             )
-            rows = instructions_table(url, levels, args.otel)
+            rows = instructions_table(url, levels)
             print_table(["client", "tasks", "instructions/req", "vs plain"], rows)
         if args.profile:
             print()
             profile_report()
-    finally:
-        server.terminate()
-        server.join()
 
 
 if __name__ == "__main__":

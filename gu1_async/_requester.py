@@ -199,7 +199,7 @@ class HttpRequester:
             try:
                 response = await self._transport.send(raw)
             except BaseException as exc:
-                _unanswered(permit, exc, raw, path)
+                self._unanswered(permit, exc, raw, path)
                 raise
             result = self._answer(raw, path, permit, response)
         except UnexpectedRedirectError as exc:
@@ -263,7 +263,7 @@ class HttpRequester:
         try:
             response = await self._transport.send(raw)
         except BaseException as exc:
-            _unanswered(permit, exc, raw, path)
+            self._unanswered(permit, exc, raw, path)
             raise
         return self._answer(raw, path, permit, response)
 
@@ -315,6 +315,17 @@ class HttpRequester:
                 redirect = again
         redirect.message = f"stopped after {MAX_REDIRECTS} redirects: {redirect.message}"
         raise redirect
+
+    def _unanswered(self, permit: Permit, exc: BaseException, raw: RawRequest, path: str) -> None:
+        """End the permit of an attempt that got no response (a method: hooks watch it)."""
+        if isinstance(exc, APIConnectionError):
+            if exc.sent is not False:
+                permit.mark_sent()  # it may have reached gu1 and been counted
+            log.debug("gu1 %s %s failed: %s", raw.method, redact_path(path), exc.message)
+        else:
+            # Cancelled mid-flight (or a bug): the request may have been counted; assume so.
+            permit.mark_sent()
+        permit.release()
 
     def _answer(self, raw: RawRequest, path: str, permit: Permit, response: RawResponse) -> Any:
         """Feed the response's rate-limit headers back, then its body or its error."""
@@ -374,18 +385,6 @@ def _checked_path(path: str) -> str:
             "path; it was not sent"
         )
     return escape_path(path)
-
-
-def _unanswered(permit: Permit, exc: BaseException, raw: RawRequest, path: str) -> None:
-    """End the permit of an attempt that got no response."""
-    if isinstance(exc, APIConnectionError):
-        if exc.sent is not False:
-            permit.mark_sent()  # it may have reached gu1 and been counted
-        log.debug("gu1 %s %s failed: %s", raw.method, redact_path(path), exc.message)
-    else:
-        # Cancelled mid-flight (or a bug): the request may have been counted; assume it was.
-        permit.mark_sent()
-    permit.release()
 
 
 def _is_text(content_type: str) -> bool:

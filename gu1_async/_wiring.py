@@ -242,7 +242,7 @@ def build_requester(
     slot: KeySlot,
     on_operation: Callable[[str], None],
 ) -> HttpRequester:
-    """The view's requester: the plain one, or the observed one when the pool has hooks."""
+    """The view's requester: the plain one, or the observed one when a hook watches calls."""
     # Accept and User-Agent are the pool's (the transport sends them); these are the view's.
     headers: dict[str, str] = {}
     if settings.organization_id:
@@ -264,6 +264,6 @@ def build_requester(
         "follow_redirects": settings.follow_redirects,
         "on_key_expired": slot.refresh_after_expiry if slot.provider is not None else None,
     }
-    if pool.hooks is None:
+    if pool.hooks is None or not pool.hooks.watches_calls:
         return HttpRequester(**common)
     return ObservedRequester(hooks=pool.hooks, route_of=_route_of, key_id=key_id, **common)

@@ -5,10 +5,12 @@ Subclass `Hooks`, override the methods you need, and pass instances to
 attempt on the wire, each governor wait, each 429, each retry and each shared-store
 failure, without OpenTelemetry (`gu1_async.otel` is itself one such subclass).
 
-With no hooks the client sends through the plain requester: not one extra instruction
-per request. With hooks, each method runs inline on the caller's task, so keep them
-short and non-blocking; an exception a hook raises is logged once per hook and method and
-never reaches the request.
+With no hooks, or hooks that watch no per-call event (only `on_governor`,
+`on_store_error`), the client sends through the plain requester: not one extra
+instruction per request. An event nobody watches is never built (`Hooks.watches`). With
+hooks, each method runs inline on the caller's task, so keep them short and
+non-blocking; an exception a hook raises is logged once per hook and method and never
+reaches the request.
 
 Events are plain attrs classes (mutable only because frozen ones cost five times as much
 to build, on every request): read them, never change them; several hooks see the same
@@ -166,6 +168,16 @@ class GovernorAttached:
 class Hooks:
     """Receives the client's events; every method is a no-op until overridden."""
 
+    def watches(self, name: str) -> bool:
+        """Whether this hook wants the events of method `name` (`"on_response"`...).
+
+        By default, the methods its class overrides. The client asks once, when it is
+        built: an event no hook watches is never built, and with no per-call event
+        watched the client sends through its plain requester. Override to turn events
+        off per instance (`OpenTelemetryHooks(spans=False)` does).
+        """
+        return getattr(type(self), name) is not getattr(Hooks, name)
+
     def on_governor(self, event: GovernorAttached) -> None:
         """A key's governor exists (for observable gauges over `governor.stats()`)."""
 
@@ -194,8 +206,7 @@ class Hooks:
         """The shared governor store failed."""
 
 
-_METHODS = (
-    "on_governor",
+PER_CALL = (
     "on_call_start",
     "on_request_sent",
     "on_response",
@@ -203,8 +214,9 @@ _METHODS = (
     "on_throttled",
     "on_retry",
     "on_call_end",
-    "on_store_error",
 )
+"""The methods whose events belong to a call: watching none keeps the plain requester."""
+_METHODS = ("on_governor", *PER_CALL, "on_store_error")
 
 
 class HookSet:
@@ -220,25 +232,40 @@ class HookSet:
             if not isinstance(hook, Hooks):
                 raise TypeError(f"hooks must be Hooks instances, got {type(hook).__name__}")
         self._reported: set[tuple[int, str]] = set()
-        for name in _METHODS:
-            # Only the overriding hooks are called: an unused event costs one empty loop.
-            handlers = tuple(
-                getattr(hook, name)
-                for hook in self.hooks
-                if getattr(type(hook), name) is not getattr(Hooks, name)
-            )
-            setattr(self, name, self._dispatcher(name, handlers))
-        # Building an event nobody reads is skipped (the one event OpenTelemetry ignores).
-        self.wants_request_sent = any(
-            type(hook).on_request_sent is not Hooks.on_request_sent for hook in self.hooks
+        self._wanted: frozenset[str] = frozenset(
+            name for name in _METHODS if any(hook.watches(name) for hook in self.hooks)
         )
+        for name in _METHODS:
+            # Only the watching hooks are called.
+            handlers = tuple(getattr(hook, name) for hook in self.hooks if hook.watches(name))
+            setattr(self, name, self._dispatcher(name, handlers))
 
     def __bool__(self) -> bool:
         return bool(self.hooks)
 
+    def wants(self, name: str) -> bool:
+        """Whether some hook watches method `name`: if not, its event is never built."""
+        return name in self._wanted
+
+    @property
+    def watches_calls(self) -> bool:
+        """Whether some hook watches a per-call event (else the plain requester is used)."""
+        return not self._wanted.isdisjoint(PER_CALL)
+
     def _dispatcher(
         self, name: str, handlers: tuple[Callable[[Any], None], ...]
     ) -> Callable[[Any], None]:
+        if len(handlers) == 1:  # the usual case: no loop
+            (handler,) = handlers
+
+            def dispatch_one(event: Any) -> None:
+                try:
+                    handler(event)
+                except Exception as exc:  # a broken hook must not break the call
+                    self._report(name, handler, exc)
+
+            return dispatch_one
+
         def dispatch(event: Any) -> None:
             for handler in handlers:
                 try:

@@ -48,6 +48,9 @@ DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.
 WAIT_BUCKETS = (0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
 
 
+_SPAN_ONLY = frozenset({"on_call_start", "on_call_end", "on_retry"})
+
+
 def _priority(priority: int) -> str:
     return Priority(priority).name.lower()
 
@@ -55,10 +58,19 @@ def _priority(priority: int) -> str:
 class OpenTelemetryHooks(Hooks):
     """Records the issue-15 metrics and one client span per logical call.
 
+    Each part costs the OpenTelemetry SDK's own work per request (docs/observability.md,
+    "Cost"); turn off what you do not use.
+
     Args:
         tracer_provider: default the global one (`trace.set_tracer_provider`).
         meter_provider: default the global one (`metrics.set_meter_provider`).
-        spans: False records metrics only.
+        spans: False: no span per call (the hooks then skip every per-call event spans
+            need).
+        durations: False: no `http.client.request.duration` histogram (one record per
+            attempt, the costliest metric). With `spans=False` too, only the governor's
+            metrics remain (waits, waiters, windows, 429s, store errors), recorded only
+            when something happens: a request that neither waits nor is throttled
+            costs next to nothing.
     """
 
     def __init__(
@@ -67,14 +79,19 @@ class OpenTelemetryHooks(Hooks):
         tracer_provider: trace.TracerProvider | None = None,
         meter_provider: metrics.MeterProvider | None = None,
         spans: bool = True,
+        durations: bool = True,
     ) -> None:
         self._tracer = trace.get_tracer(SCOPE, __version__, tracer_provider) if spans else None
         meter = metrics.get_meter(SCOPE, __version__, meter_provider)
-        self._duration = _histogram(
-            meter,
-            "http.client.request.duration",
-            "Duration of each HTTP attempt to gu1.",
-            DURATION_BUCKETS,
+        self._duration = (
+            _histogram(
+                meter,
+                "http.client.request.duration",
+                "Duration of each HTTP attempt to gu1.",
+                DURATION_BUCKETS,
+            )
+            if durations
+            else None
         )
         self._wait = _histogram(
             meter,
@@ -110,7 +127,16 @@ class OpenTelemetryHooks(Hooks):
         )
         self._governors: list[tuple[str, weakref.ref[Governor]]] = []
         self._spans: dict[Call, tuple[trace.Span, object]] = {}
+        # Attribute dicts repeat (per route, status, error): built once each.
         self._attempt_attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._call_attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def watches(self, name: str) -> bool:
+        if name in _SPAN_ONLY:
+            return self._tracer is not None
+        if name == "on_response":
+            return self._duration is not None or self._tracer is not None
+        return super().watches(name)
 
     # -- hooks ----------------------------------------------------------------------------
 
@@ -131,21 +157,21 @@ class OpenTelemetryHooks(Hooks):
         self._spans[call] = (span, token)
 
     def _span_attributes(self, call: Call) -> dict[str, Any]:
-        attributes: dict[str, Any] = {
-            "http.request.method": call.method,
-            "server.address": call.server_address,
-            "server.port": call.server_port,
-            "gu1.key.id": call.key_id,
-        }
-        if call.route is not None:
-            attributes["url.template"] = call.route
-        if call.operation is not None:
-            attributes["gu1.operation"] = call.operation
+        key = (
+            call.method,
+            call.route,
+            call.operation,
+            call.server_address,
+            call.server_port,
+            call.key_id,
+        )
+        attributes = self._call_attributes.get(key)
+        if attributes is None:
+            attributes = self._call_attributes[key] = _call_attributes(call)
         return attributes
 
     def on_response(self, event: ResponseReceived) -> None:
         call = event.call
-        # One dict per (route, status, error): the attributes of a metric point repeat.
         key = (
             call.method,
             call.route,
@@ -157,7 +183,8 @@ class OpenTelemetryHooks(Hooks):
         attributes = self._attempt_attributes.get(key)
         if attributes is None:
             attributes = self._attempt_attributes[key] = _attempt_attributes(call, event)
-        self._duration.record(event.duration, attributes)
+        if self._duration is not None:
+            self._duration.record(event.duration, attributes)
         if event.error_type is None and event.attempt == 1:
             return  # the common case: the span's own attributes say it all
         found = self._spans.get(call)
@@ -246,6 +273,20 @@ class OpenTelemetryHooks(Hooks):
 
     def _observe_limit(self, options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
         return [metrics.Observation(limit, attrs) for attrs, _, limit in self._windows()]
+
+
+def _call_attributes(call: Call) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "http.request.method": call.method,
+        "server.address": call.server_address,
+        "server.port": call.server_port,
+        "gu1.key.id": call.key_id,
+    }
+    if call.route is not None:
+        attributes["url.template"] = call.route
+    if call.operation is not None:
+        attributes["gu1.operation"] = call.operation
+    return attributes
 
 
 def _attempt_attributes(call: Call, event: ResponseReceived) -> dict[str, Any]:

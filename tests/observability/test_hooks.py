@@ -18,6 +18,7 @@ from gu1_async.hooks import (
     RequestSent,
     ResponseReceived,
     Retried,
+    StoreError,
     Throttled,
     Waited,
 )
@@ -32,7 +33,19 @@ async def test_without_hooks_the_plain_requester_is_used() -> None:
     async with Gu1Client(DEFAULT_KEY, base_url="http://127.0.0.1:9") as client:
         assert type(client._requester) is HttpRequester
         assert type(client.with_options(priority=1)._requester) is HttpRequester
-    async with Gu1Client(DEFAULT_KEY, base_url="http://127.0.0.1:9", hooks=[Hooks()]) as client:
+
+    # Hooks that watch no per-call event (here none, or only the store's failures) keep
+    # the plain requester too: no wrapper on the request path.
+    class StoreOnly(Hooks):
+        def on_store_error(self, event: StoreError) -> None:
+            pass
+
+    for idle in (Hooks(), StoreOnly()):
+        async with Gu1Client(DEFAULT_KEY, base_url="http://127.0.0.1:9", hooks=[idle]) as client:
+            assert type(client._requester) is HttpRequester
+    async with Gu1Client(
+        DEFAULT_KEY, base_url="http://127.0.0.1:9", hooks=[Hooks(), Recorder()]
+    ) as client:
         assert type(client._requester) is ObservedRequester
 
 
@@ -167,3 +180,65 @@ async def test_a_failing_shared_store_is_reported() -> None:
     errors = recorder.of(StoreError)
     assert errors and errors[0].fallback is True
     assert errors[0].error_type in {"ConnectionError", "ConnectionRefusedError", "OSError"}
+
+
+async def test_an_event_nobody_watches_is_never_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gu1_async._observed as observed
+
+    built: dict[str, int] = {}
+    for name in ("Call", "RequestSent", "ResponseReceived", "Retried", "CallEnded", "Waited"):
+        original = getattr(observed, name)
+
+        def counting(*args: object, _name: str = name, _original: type = original) -> object:
+            built[_name] = built.get(_name, 0) + 1
+            return _original(*args)
+
+        monkeypatch.setattr(observed, name, counting)
+
+    class ThrottledOnly(Hooks):
+        def __init__(self) -> None:
+            self.seen: list[Throttled] = []
+
+        def on_throttled(self, event: Throttled) -> None:
+            self.seen.append(event)
+
+    hook = ThrottledOnly()
+    async with (
+        FakeGu1Server() as server,
+        Gu1Client(DEFAULT_KEY, base_url=server.url, hooks=[hook], retry=FAST) as client,
+    ):
+        for _ in range(5):
+            await client.request("GET", "/entities")
+        server.force_429(1, retry_after=0.01)
+        await client.entities.list()
+        requests = server.stats().requests
+    assert requests == 7
+    assert [(t.attempt, t.call.route) for t in hook.seen] == [(1, "/entities")]
+    # Only the call that was throttled built its Call, and only the watched event was built.
+    assert built == {"Call": 1}
+
+    recorder = Recorder()  # watches everything: every event is built
+    built.clear()
+    async with (
+        FakeGu1Server() as server,
+        Gu1Client(DEFAULT_KEY, base_url=server.url, hooks=[recorder]) as client,
+    ):
+        for _ in range(3):
+            await client.request("GET", "/entities")
+    assert built == {"Call": 3, "RequestSent": 3, "ResponseReceived": 3, "CallEnded": 3}
+    assert len(recorder.of(ResponseReceived)) == 3
+
+
+async def test_watches_turns_an_overridden_method_off_per_instance() -> None:
+    class Quiet(Recorder):
+        def watches(self, name: str) -> bool:
+            return name != "on_response" and super().watches(name)
+
+    quiet = Quiet()
+    async with (
+        FakeGu1Server() as server,
+        Gu1Client(DEFAULT_KEY, base_url=server.url, hooks=[quiet]) as client,
+    ):
+        await client.request("GET", "/entities")
+    assert quiet.of(ResponseReceived) == []
+    assert len(quiet.of(RequestSent)) == len(quiet.of(CallEnded)) == 1

@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 from gu1_async._errors import GovernorStoreError, QuotaExhaustedError
 from gu1_async.governor import Governor, Observation, Plan, Quota
 from gu1_async.governor.redis import RedisStore
-from tests.redis.conftest import RedisServer, _free_port
+from tests.redis._servers import free_port
+from tests.redis.conftest import RedisServer
 
 PLAN = Plan.custom(Quota(8, 60))
 
@@ -103,7 +104,7 @@ async def test_local_mode_spends_a_share_warns_once_and_rejoins(
 
 async def test_local_mode_keeps_429_pauses_while_degraded() -> None:
     store = RedisStore.from_url(
-        f"redis://127.0.0.1:{_free_port()}/0", on_store_error="local", timeout=0.5
+        f"redis://127.0.0.1:{free_port()}/0", on_store_error="local", timeout=0.5
     )
     gov = Governor(PLAN, store=store)
     permit = await gov.acquire(max_wait=0)

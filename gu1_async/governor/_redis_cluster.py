@@ -7,7 +7,8 @@ node: the same pre-packed EVALSHA, per-call bound and reading of abandoned answe
 a plain Redis) and re-reads the slot table after a node fails: a refused connection,
 MOVED, CLUSTERDOWN, TRYAGAIN or a timeout fails the call (the store's `on_store_error`
 decides what that costs), and the next call goes to whichever master then owns the slot.
-A MOVED answer (the slot has a new owner, which is up) is followed within the same call.
+A MOVED answer (the slot has a new owner, which is up) is followed within the same call,
+to the address it names.
 """
 
 from __future__ import annotations
@@ -57,6 +58,13 @@ def socket_timeout(client: Any) -> float | None:
     return float(value) if value else None
 
 
+def _cluster_down(message: str) -> BaseException:
+    from redis.exceptions import ClusterDownError
+
+    error: BaseException = ClusterDownError(message)  # type: ignore[no-untyped-call]
+    return error
+
+
 class ClusterLink:
     """How the stores of one `RedisCluster` client reach it; `RedisStore.bind()` shares it.
 
@@ -103,27 +111,52 @@ class ClusterLink:
                 before the next call), or the cluster is down.
         """
         self.calls += 1
-        for attempt in (1, 2):
-            link = await self._link_for(keys[0])
-            try:
-                return await link.call(operation, keys, args, lost)
-            except self._moved:
-                self._stale = True  # the script did not run: its new owner is asked
-                if attempt == 2:
-                    raise
-            except self._errors:
-                self._stale = True
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        link = await self._link_for(keys[0])
+        try:
+            return await link.call(operation, keys, args, lost)
+        except self._moved as exc:
+            # The script did not run; the slot's new owner (named in the answer: the slot
+            # table of the node asked next may still be the old one) runs it.
+            self._stale = True
+            moved = await self._link_for(keys[0], (exc.host, int(exc.port)))
+            return await moved.call(operation, keys, args, lost)
+        except self._errors:
+            self._stale = True
+            raise
 
     async def connection(self, key: bytes, again: bool) -> Any:
-        """A new connection to the master of `key`'s slot (a grant channel); `again`: the
-        channel dropped (a failover, a slot moved): the slot table is read first."""
+        """A new connection to the master of `key`'s slot (a grant channel), connected;
+        `again`: the channel dropped (a failover, a slot moved): the slot table is read
+        first.
+
+        Only the master counts a channel's subscribers when it publishes a grant (a
+        subscriber on its replica would pass for a dead worker): a node that says it is
+        a replica (a slot table read while the failover spreads) is dropped and the table
+        read again, until the call's bound.
+        """
         if again:
             self._stale = True
-        await self._ready()
-        node = self.client.get_node_from_key(key)
-        return node.connection_class(**node.connection_kwargs)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self.bound
+        while True:
+            await self._ready()
+            node = self.client.get_node_from_key(key)
+            conn = node.connection_class(**node.connection_kwargs)
+            try:
+                await conn.connect()
+                await conn.send_command("ROLE")
+                role = await conn.read_response(disable_decoding=True)
+            except BaseException:
+                await conn.disconnect(nowait=True)
+                self._stale = True
+                raise
+            if role and role[0] == b"master":
+                return conn
+            await conn.disconnect(nowait=True)
+            self._stale = True
+            if loop.time() > end:
+                raise _cluster_down(f"{node.name} is a replica of the grant channel's slot")
+            await asyncio.sleep(0.05)
 
     async def settle(self, seconds: float) -> None:
         """`Link.settle` on every node, within `seconds` in all."""
@@ -139,15 +172,21 @@ class ClusterLink:
 
     # -- internals ------------------------------------------------------------------------
 
-    async def _link_for(self, key: bytes) -> Link:
-        await self._ready()
+    async def _link_for(self, key: bytes, address: tuple[str, int] | None = None) -> Link:
+        """The link to the master of `key`'s slot, or to `address` (a MOVED answer's)."""
+        if address is None:
+            await self._ready()
         node = self.client.get_node_from_key(key)
-        link = self._links.get(node.name)
+        kwargs = dict(node.connection_kwargs)
+        if address is not None:
+            kwargs["host"], kwargs["port"] = address
+        name = f"{kwargs['host']}:{kwargs['port']}"
+        link = self._links.get(name)
         if link is None:
-            make = partial(node.connection_class, **node.connection_kwargs)
+            make = partial(node.connection_class, **kwargs)
             scripts = (self.source, self.sha)
             link = Link(self.client, self.bound, make=make, scripts=scripts)
-            self._links[node.name] = link
+            self._links[name] = link
         return link
 
     async def _ready(self) -> None:

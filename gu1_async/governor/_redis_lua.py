@@ -2,7 +2,7 @@
 
 The Lua files in `_lua/` port `_window.py` and `MemoryStore`, one script per operation
 (`_redis_scripts.py` reads them); `_lua/lib/head.lua` documents the arguments and the
-state's layout, which `decode_state` reads back for stats.
+state's layout, which `_redis_state.decode_state` reads back.
 
 `Link` sends the scripts. It talks to Redis over connections of its own, made by the
 client's connection pool (so with the client's address, credentials, TLS, database and
@@ -16,8 +16,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import math
-import struct
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -25,9 +23,8 @@ from functools import partial
 from typing import Any
 
 from ._redis_scripts import script_source
-from ._window import WindowState
 
-__all__ = ["NOPLAN", "Link", "Lost", "State", "decode_state", "script_source"]
+__all__ = ["NOPLAN", "Link", "Lost", "script_source"]
 
 _log = logging.getLogger("gu1_async.governor.redis")
 
@@ -64,28 +61,36 @@ class Link:
     """How the stores of one Redis client reach it; `RedisStore.bind()` shares it.
 
     Args:
-        client: a `redis.asyncio.Redis`. A client without a connection pool (e.g.
-            `RedisCluster`) is called through its `execute_command` instead.
+        client: a `redis.asyncio.Redis`. A client without a connection pool is called
+            through its `execute_command` instead.
         timeout: seconds any one call may take, retries included; None: the client's
             socket timeout, or 1 s.
+        make: makes a connection (default: the client's pool's); a Redis Cluster link
+            (`_redis_cluster.py`) keeps one Link per node, each with that node's.
+        scripts: the scripts' sources and SHAs, shared by the links of one cluster.
     """
 
-    def __init__(self, client: Any, timeout: float | None, *, sharded: bool = False) -> None:
+    def __init__(
+        self,
+        client: Any,
+        timeout: float | None,
+        *,
+        sharded: bool = False,
+        make: Callable[[], Any] | None = None,
+        scripts: tuple[dict[str, str], dict[str, bytes]] | None = None,
+    ) -> None:
         from redis.client import NEVER_DECODE
         from redis.exceptions import NoScriptError, ResponseError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
         self.client = client
-        self.source = {op: script_source(op, sharded=sharded) for op in _OPERATIONS}
-        self.sha = {
-            op: hashlib.sha1(s.encode()).hexdigest().encode() for op, s in self.source.items()
-        }
+        self.source, self.sha = scripts or _scripts(sharded)
         pool = getattr(client, "connection_pool", None)
         kwargs = getattr(pool, "connection_kwargs", None) or {}
         bounds = [t for t in (timeout, kwargs.get("socket_timeout")) if t]
         self.bound = min(bounds) if bounds else 1.0
         """Seconds any one call may take, retries included."""
-        self._make: Callable[[], Any] | None = getattr(pool, "make_connection", None)
+        self._make: Callable[[], Any] | None = make or getattr(pool, "make_connection", None)
         self._idle: list[Any] = []
         self._all: list[Any] = []
         self._waiting: deque[asyncio.Future[Any]] = deque()  # calls waiting for a connection
@@ -238,9 +243,11 @@ class Link:
         try:
             return await self._exchange(conn, command, lost)
         except self._no_script:
-            load = _packed(b"SCRIPT", b"LOAD", self.source[operation].encode())
-            await self._exchange(conn, load, None)
-            return await self._exchange(conn, command, lost)
+            # The same call as EVAL, which also caches the script (on this node: each
+            # Redis Cluster node has a script cache of its own).
+            by_sha = _bulk(b"EVALSHA") + _bulk(self.sha[operation])
+            by_source = _bulk(b"EVAL") + _bulk(self.source[operation].encode())
+            return await self._exchange(conn, command.replace(by_sha, by_source, 1), lost)
 
     async def _exchange(self, conn: Any, command: bytes, lost: Lost | None) -> Any:
         """Send one packed command and read its reply, undecoded (redis-py's Connection)."""
@@ -297,21 +304,28 @@ class Link:
     async def _call_client(
         self, operation: str, keys: tuple[bytes, ...], args: tuple[bytes, ...]
     ) -> list[Any]:
-        """The same call through the client's `execute_command` (a client without a pool)."""
+        """The same call through the client's `execute_command` (a client without a pool);
+        on NOSCRIPT, EVAL (command names and the SHA as str: redis-py routes on them)."""
         client = self.client
-        command = (b"EVALSHA", self.sha[operation], b"%d" % len(keys), *keys, *args)
+        sha = self.sha[operation].decode()
         reply: list[Any]
         try:
-            reply = await _within(
-                self.bound, client.execute_command(*command, **self._never_decode)
+            call = client.execute_command(
+                "EVALSHA", sha, len(keys), *keys, *args, **self._never_decode
             )
+            reply = await _within(self.bound, call)
         except self._no_script:
-            load = client.execute_command("SCRIPT", "LOAD", self.source[operation])
-            await _within(self.bound, load)
-            reply = await _within(
-                self.bound, client.execute_command(*command, **self._never_decode)
+            source = self.source[operation]
+            call = client.execute_command(
+                "EVAL", source, len(keys), *keys, *args, **self._never_decode
             )
+            reply = await _within(self.bound, call)
         return reply
+
+
+def _scripts(sharded: bool) -> tuple[dict[str, str], dict[str, bytes]]:
+    source = {op: script_source(op, sharded=sharded) for op in _OPERATIONS}
+    return source, {op: hashlib.sha1(s.encode()).hexdigest().encode() for op, s in source.items()}
 
 
 if sys.version_info >= (3, 11):
@@ -324,52 +338,3 @@ else:  # pragma: no cover - Python 3.10
 
     async def _within(seconds: float, call: Awaitable[Any]) -> Any:
         return await asyncio.wait_for(call, seconds)
-
-
-_HEAD = struct.Struct("<12d")
-_WINDOW = struct.Struct("<13d")
-_VERSION = 6
-
-
-class State:
-    """The state as the scripts store it, its windows as `WindowState`s."""
-
-    __slots__ = ("epoch", "in_flight", "pause_until", "windows")
-
-    def __init__(
-        self, epoch: float, pause_until: float, in_flight: int, windows: list[WindowState]
-    ) -> None:
-        self.epoch = epoch
-        self.pause_until = pause_until
-        self.in_flight = in_flight
-        self.windows = windows
-
-
-def decode_state(raw: bytes, in_flight: int) -> State:
-    """Unpack the `s` field of a state hash (`in_flight`: its `n` field).
-
-    The sliding count comes as its total only (the script brought it to its own `now`):
-    it is not slid further, so figures aged past the answer stay on the safe side.
-
-    Raises:
-        ValueError: the state has another layout version.
-    """
-    head = _HEAD.unpack_from(raw)
-    version, epoch, pause_until, count = head[0], head[1], head[2], head[6]
-    if version != _VERSION:
-        raise ValueError(f"unknown governor state version {version!r}")
-    windows = []
-    for i in range(int(count)):
-        values = _WINDOW.unpack_from(raw, _HEAD.size + i * _WINDOW.size)
-        limit, period, reserve, left, reset_at = values[:5]
-        flags, ring_at, ring_total = values[5:10], values[10], values[11]
-        w = WindowState(int(limit), period, reserve, 0.0)
-        w.left = int(left)
-        w.in_flight = in_flight
-        w.reset_at = reset_at
-        w.confirmed, w.blind_ok, w.probing, w.identified, w.anchored = (f == 1 for f in flags)
-        w.ring_at = int(ring_at)
-        w.ring_next = math.inf
-        w.ring_total = int(ring_total)
-        windows.append(w)
-    return State(epoch, pause_until, in_flight, windows)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import ConfigurationError, GovernorStoreError
 from .._types import Priority
 from ._redis_keys import KEY_PREFIX
-from ._redis_lua import _HEAD, _WINDOW, decode_state
+from ._redis_state import _HEAD, _WINDOW, decode_state
 from ._snapshot import (
     BudgetSnapshot,
     FleetSnapshot,

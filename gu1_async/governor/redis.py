@@ -12,7 +12,6 @@ Use: `Gu1Client(store=RedisStore.from_url("redis://...", on_store_error="local")
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import secrets
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._errors import ConfigurationError
 from ._observation import Observation
 from ._quota import Quota
+from ._redis_cluster import ClusterLink, make_client, socket_timeout, store_errors
 from ._redis_fleet import Fleet, FleetStore
 from ._redis_keys import KEY_PREFIX
 from ._redis_local import LocalShare, SyncView
@@ -39,12 +39,6 @@ _log = logging.getLogger("gu1_async.governor.redis")
 OnStoreError = Literal["raise", "local"]
 
 
-def _redis_errors() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import RedisError
-
-    return (RedisError, OSError, asyncio.TimeoutError)
-
-
 def _number(value: float | None) -> str:
     return "-" if value is None else repr(float(value))
 
@@ -53,8 +47,9 @@ class RedisStore(SyncView, FleetStore):
     """A `GovernorStore` in Redis, shared by every worker that uses the same namespace.
 
     Args:
-        client: a `redis.asyncio.Redis` (`decode_responses` either way). Give it socket
-            timeouts; without them every call is bounded by `timeout` here.
+        client: a `redis.asyncio.Redis`, or a `redis.asyncio.cluster.RedisCluster`
+            (`decode_responses` either way). Give it socket timeouts; without them every
+            call is bounded by `timeout` here.
         namespace: which budget this store spends; `bind()` makes one per API key. Keys
             are `gu1:gov:<namespace>:state`. Never put the API key itself in it.
         on_store_error: `"raise"` (default): a Redis failure raises `GovernorStoreError`
@@ -117,16 +112,17 @@ class RedisStore(SyncView, FleetStore):
         self._probe_interval = probe_interval
         self._timeout = timeout
         if timeout is None:
-            socket_timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
-            self._timeout = None if socket_timeout else 1.0
-        self._errors = _redis_errors()
+            self._timeout = None if socket_timeout(client) else 1.0
+        self._errors = store_errors()
         # Plain callbacks (exception, fell back to local?) for metrics; bind() shares them.
         self._error_listeners: list[Callable[[BaseException, bool], None]] = []
         # Redis Cluster: grants go by sharded pub/sub, to the node of the keys' slot.
         self._sharded = hasattr(client, "get_node_from_key")
         self._pooled = getattr(client, "connection_pool", None) is not None
         self._fleet_queue = fleet_queue
-        self._link = Link(client, self._timeout, sharded=self._sharded)
+        self._link: Link | ClusterLink = (
+            ClusterLink(client, self._timeout) if self._sharded else Link(client, self._timeout)
+        )
         self._owns_client = False
         # One {hash tag} for every key of a budget: one Redis Cluster slot.
         self._key = f"{KEY_PREFIX}{{{namespace}}}:state"
@@ -173,28 +169,16 @@ class RedisStore(SyncView, FleetStore):
         recheck: float = 0.05,
         probe_interval: float = 5.0,
         fleet_queue: bool = True,
+        cluster: bool = False,
     ) -> RedisStore:
         """A store on its own Redis client; each call to Redis takes at most `timeout` s.
 
         Within that bound a dropped connection is retried once (a restarted Redis), never
-        more. `aclose()` closes the client.
+        more. `cluster=True`: `url` is any node of a Redis Cluster (a `RedisCluster`
+        client). `aclose()` closes the client.
         """
-        try:
-            from redis.asyncio import Redis
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ConfigurationError(
-                "RedisStore needs redis-py: pip install 'gu1-async[redis]'"
-            ) from exc
-        client = Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 1),
-        )
         store = cls(
-            client,
+            make_client(url, timeout, cluster=cluster),
             namespace=namespace,
             on_store_error=on_store_error,
             local_share=local_share,

@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 from gu1_async._errors import GovernorStoreError, QuotaExhaustedError
 from gu1_async.governor import Governor, Observation, Plan, Quota
 from gu1_async.governor.redis import RedisStore
-from tests.redis.conftest import RedisServer, _free_port
+from tests.redis._servers import free_port
+from tests.redis.conftest import RedisServer
 
 PLAN = Plan.custom(Quota(8, 60))
 
@@ -103,7 +104,7 @@ async def test_local_mode_spends_a_share_warns_once_and_rejoins(
 
 async def test_local_mode_keeps_429_pauses_while_degraded() -> None:
     store = RedisStore.from_url(
-        f"redis://127.0.0.1:{_free_port()}/0", on_store_error="local", timeout=0.5
+        f"redis://127.0.0.1:{free_port()}/0", on_store_error="local", timeout=0.5
     )
     gov = Governor(PLAN, store=store)
     permit = await gov.acquire(max_wait=0)
@@ -139,3 +140,21 @@ async def test_a_client_without_socket_timeouts_is_bounded_by_the_store(
         await gov.acquire()
     await store.aclose()
     await client.aclose()
+
+
+async def test_max_wait_running_out_on_the_local_fallback_raises_quota_exhausted() -> None:
+    """Regression: a waiter queued while the fallback answers (its probe still out, so the
+    store says "when its answer comes") whose max_wait runs out gets QuotaExhaustedError;
+    the governor asked the RedisStore's synchronous estimate, which a remote store
+    refuses with ConfigurationError."""
+    store = RedisStore.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", on_store_error="local", timeout=0.5
+    )
+    gov = Governor(PLAN, store=store)
+    probe = await gov.acquire(max_wait=0)  # the fallback's probe: unanswered
+    assert store.degraded
+    with pytest.raises(QuotaExhaustedError) as caught:
+        await gov.acquire(max_wait=0.05)
+    assert caught.value.retry_after >= 0.0
+    probe.release()
+    await store.aclose()

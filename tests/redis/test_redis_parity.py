@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from redis.asyncio import Redis
 
 from gu1_async.governor import MemoryStore, Observation, Quota, WindowStats
 from gu1_async.governor._redis_scripts import script_source
 from gu1_async.governor.redis import RedisStore
-from tests.redis.conftest import RedisServer
+from tests.redis.conftest import Backend
 
 EPOCH_US = 1_700_000_000 * 10**6
 """Redis 'TIME' at the test's time 0 (a whole second: the state's epoch)."""
@@ -119,11 +118,12 @@ class Twins:
     """
 
     def __init__(
-        self, url: str, namespace: str, lease: float = 120.0, count_fast: bool = False
+        self, backend: Backend, namespace: str, lease: float = 120.0, count_fast: bool = False
     ) -> None:
         options: dict[str, Any] = {"recheck": RECHECK, "timeout": 5.0, "lease": lease}
-        self.store = RedisStore.from_url(url, namespace=namespace, **options)
-        self.full = RedisStore.from_url(url, namespace=f"{namespace}:full", **options)
+        self.store = backend.store(namespace=namespace, **options)
+        # (Its own {hash tag}: on a cluster, maybe another node than the production twin's.)
+        self.full = backend.store(namespace=f"{namespace}:full", **options)
         self.full._worker = self.store._worker  # the same lease field names
         _use_take(self.full, script_source("take", fast=False))
         if count_fast:
@@ -133,7 +133,7 @@ class Twins:
             _use_take(self.store, take.replace(FAST_RETURN, count))
         for store in (self.store, self.full):
             store._test_time_base = EPOCH_US  # test only: Redis runs on this test's clock
-        self.raw = Redis.from_url(url)
+        self.raw = backend.client()
 
     def configure(self, plan: list[Quota], reserve: float, now: float) -> None:
         self.store.configure(plan, reserve, now)
@@ -162,11 +162,15 @@ def _use_take(store: RedisStore, source: str) -> None:
 
 
 async def play(
-    url: str, namespace: str, quotas: list[tuple[int, float]], reserve: float, steps: list[Step]
+    backend: Backend,
+    namespace: str,
+    quotas: list[tuple[int, float]],
+    reserve: float,
+    steps: list[Step],
 ) -> None:
     plan = [Quota(limit, period) for limit, period in quotas]
     memory = MemoryStore()
-    twins = Twins(url, namespace)
+    twins = Twins(backend, namespace)
     store = twins.store
     t_us = 0
     memory.configure(plan, reserve, seconds(t_us))
@@ -236,11 +240,11 @@ _namespaces = itertools.count()
 )
 @given(scenario=scenarios())
 def test_redis_store_answers_as_memory_store_does(
-    redis_server: RedisServer, scenario: tuple[list[tuple[int, float]], float, list[Step]]
+    any_redis: Backend, scenario: tuple[list[tuple[int, float]], float, list[Step]]
 ) -> None:
     quotas, reserve, steps = scenario
     namespace = f"parity:{next(_namespaces)}"  # one fresh budget per example
-    asyncio.run(play(redis_server.url, namespace, quotas, reserve, steps))
+    asyncio.run(play(any_redis, namespace, quotas, reserve, steps))
 
 
 HANDPICKED: dict[str, tuple[list[tuple[int, float]], float, list[Step]]] = {
@@ -308,14 +312,14 @@ HANDPICKED: dict[str, tuple[list[tuple[int, float]], float, list[Step]]] = {
 
 
 @pytest.mark.parametrize("name", sorted(HANDPICKED))
-async def test_handpicked_scenarios(redis_server: RedisServer, name: str) -> None:
+async def test_handpicked_scenarios(any_redis: Backend, name: str) -> None:
     quotas, reserve, steps = HANDPICKED[name]
-    await play(redis_server.url, f"parity:{name.replace(' ', '-')}", quotas, reserve, steps)
+    await play(any_redis, f"parity:{name.replace(' ', '-')}", quotas, reserve, steps)
 
 
-async def test_the_time_override_reaches_the_script(redis_server: RedisServer) -> None:
+async def test_the_time_override_reaches_the_script(any_redis: Backend) -> None:
     """Without the override the state's clock is Redis TIME; with it, the test's."""
-    store = RedisStore.from_url(redis_server.url, namespace="parity:clock")
+    store = any_redis.store(namespace="parity:clock")
     store.configure([Quota(2, 60.0)], 0.0, 0.0)
     store._test_time_base = EPOCH_US
     await store.aestimate(0.0, 0, False)
@@ -323,7 +327,7 @@ async def test_the_time_override_reaches_the_script(redis_server: RedisServer) -
     assert store.windows(12.5)[0].reset_in == pytest.approx(30.0 - 12.5, abs=1e-5)
     await store.aestimate(12.5, 0, False)  # Redis now at 12.5 s on the test's clock
     assert store.windows(12.5)[0].reset_in == pytest.approx(30.0 - 12.5, abs=1e-5)
-    client = Redis.from_url(redis_server.url)
+    client = any_redis.client()
     assert await client.hexists(store.key, "s")
     await client.aclose()
     await store.aclose()
@@ -380,11 +384,15 @@ def uncontended(draw: st.DrawFn) -> tuple[list[tuple[int, float]], float, list[S
 
 
 async def play_uncontended(
-    url: str, namespace: str, quotas: list[tuple[int, float]], reserve: float, steps: list[Step]
+    backend: Backend,
+    namespace: str,
+    quotas: list[tuple[int, float]],
+    reserve: float,
+    steps: list[Step],
 ) -> int:
     """Both workers' operations on the twins; how many takes the uncontended path answered."""
     plan = [Quota(limit, period) for limit, period in quotas]
-    workers = [Twins(url, namespace, lease, count_fast=True) for lease in LEASES]
+    workers = [Twins(backend, namespace, lease, count_fast=True) for lease in LEASES]
     out = [0] * len(workers)  # each worker's tokens taken and not yet ended
     t_us = 0
     try:
@@ -418,21 +426,21 @@ async def play_uncontended(
 )
 @given(scenario=uncontended())
 def test_the_uncontended_take_leaves_what_the_full_take_leaves(
-    redis_server: RedisServer, scenario: tuple[list[tuple[int, float]], float, list[Step]]
+    any_redis: Backend, scenario: tuple[list[tuple[int, float]], float, list[Step]]
 ) -> None:
     quotas, reserve, steps = scenario
     namespace = f"fast:{next(_namespaces)}"
-    asyncio.run(play_uncontended(redis_server.url, namespace, quotas, reserve, steps))
+    asyncio.run(play_uncontended(any_redis, namespace, quotas, reserve, steps))
 
 
 async def test_uncontended_takes_skip_the_windows_and_the_rest_do_not(
-    redis_server: RedisServer,
+    any_redis: Backend,
 ) -> None:
     """The uncontended path answers the takes it may (leaving what the full take would);
     a probe, an empty window, a pause and a longer lease than any before go the full way."""
     plan = [Quota(8, 3600.0), Quota(20, 86400.0)]
-    twins = Twins(redis_server.url, "fast:handpicked", count_fast=True)
-    longer = Twins(redis_server.url, "fast:handpicked", lease=600.0, count_fast=True)
+    twins = Twins(any_redis, "fast:handpicked", count_fast=True)
+    longer = Twins(any_redis, "fast:handpicked", lease=600.0, count_fast=True)
     twins.configure(plan, 0.25, 0.0)  # 2 of the hour's 8 held for interactive takes
     longer.configure(plan, 0.25, 0.0)
 
@@ -473,12 +481,12 @@ async def test_uncontended_takes_skip_the_windows_and_the_rest_do_not(
         await longer.aclose()
 
 
-async def test_a_lease_running_out_is_swept_the_full_way(redis_server: RedisServer) -> None:
+async def test_a_lease_running_out_is_swept_the_full_way(any_redis: Backend) -> None:
     """A take after another worker's lease ran out releases that worker's tokens (the
     full take's sweep), however recently the state was written."""
     plan = [Quota(8, 3600.0), Quota(20, 86400.0)]
-    alive = Twins(redis_server.url, "fast:sweep", count_fast=True)
-    dying = Twins(redis_server.url, "fast:sweep", lease=1.0)
+    alive = Twins(any_redis, "fast:sweep", count_fast=True)
+    dying = Twins(any_redis, "fast:sweep", lease=1.0)
     alive.configure(plan, 0.0, 0.0)
     dying.configure(plan, 0.0, 0.0)
     try:

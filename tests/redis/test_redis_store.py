@@ -400,7 +400,7 @@ async def test_a_burst_of_calls_shares_a_few_connections(
 
 
 class _PoolLess:
-    """A client with `execute_command` and no connection pool (like `RedisCluster`)."""
+    """A client with `execute_command` and no connection pool (a wrapper, say)."""
 
     def __init__(self, client: Redis) -> None:
         self._client = client

@@ -194,8 +194,12 @@ class Cluster:
         """`CLUSTER FAILOVER` on `master`'s replica (graceful: no write is lost); the new
         master, once every node agrees."""
         replica = self.replica_of(master)
-        assert ask(replica.port, "CLUSTER", "FAILOVER") == b"+OK"
         deadline = time.monotonic() + seconds
+        while b"master_link_status:up" not in ask(replica.port, "INFO", "replication"):
+            if time.monotonic() > deadline:  # a replica not in sync refuses to take over
+                raise RuntimeError("the replica never synced with its master")
+            time.sleep(0.05)
+        assert ask(replica.port, "CLUSTER", "FAILOVER") == b"+OK"
         while b"role:master" not in ask(replica.port, "INFO"):
             if time.monotonic() > deadline:
                 raise RuntimeError("the replica was not promoted")
@@ -203,16 +207,21 @@ class Cluster:
         self.wait_ok()
         return replica
 
-    def replica_of(self, master: RedisServer) -> RedisServer:
-        """A replica of `master` (the cluster was made with replicas)."""
-        nodes = ask(master.port, "CLUSTER", "NODES").decode(errors="replace").splitlines()
-        master_id = next(line.split()[0] for line in nodes if "myself" in line.split()[2])
-        for line in nodes:
-            fields = line.split()
-            if "slave" in fields[2] and fields[3] == master_id and "fail" not in fields[2]:
-                port = int(fields[1].split("@")[0].rpartition(":")[2])
-                return next(n for n in self.nodes if n.port == port)
-        raise RuntimeError(f"no replica of the master on port {master.port}")
+    def replica_of(self, master: RedisServer, seconds: float = 30.0) -> RedisServer:
+        """A replica of `master` (the cluster was made with replicas), once `master` sees
+        it: right after `--cluster create` a master's view may not list its replica yet."""
+        deadline = time.monotonic() + seconds
+        while True:
+            nodes = ask(master.port, "CLUSTER", "NODES").decode(errors="replace").splitlines()
+            master_id = next(line.split()[0] for line in nodes if "myself" in line.split()[2])
+            for line in nodes:
+                fields = line.split()
+                if "slave" in fields[2] and fields[3] == master_id and "fail" not in fields[2]:
+                    port = int(fields[1].split("@")[0].rpartition(":")[2])
+                    return next(n for n in self.nodes if n.port == port)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no replica of the master on port {master.port}")
+            time.sleep(0.05)
 
     def _owners(self, node: RedisServer) -> frozenset[tuple[int, tuple[tuple[int, int], ...]]]:
         """`node`'s view: (port, slot ranges) of each master it believes serves slots."""

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import email.utils
+import json
 import math
 import multiprocessing
 import os
@@ -20,6 +21,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
+from typing import Any
 
 __all__ = [
     "FEW",
@@ -251,3 +253,11 @@ def count_instructions(script: str, args: Sequence[str]) -> int:
     if found is None:
         raise RuntimeError(f"no instruction count from valgrind: {done.stderr[-500:]}")
     return int(found.group(1))
+
+
+def run_if_worker(run_worker: Callable[..., Awaitable[Any]]) -> None:
+    """In a worker process started as `script --worker JSON-ARGS`: run `run_worker(*args)`,
+    print its result as JSON, and exit (the parent reads that line)."""
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        print(json.dumps(asyncio.run(run_worker(*json.loads(sys.argv[2])))))
+        sys.exit(0)

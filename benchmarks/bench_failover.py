@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import machine_note, print_table
+from _common import machine_note, print_table, run_if_worker
 
 from gu1_async import GovernorStoreError, Gu1Client, Plan, Quota
 from gu1_async._auth import ApiKey
@@ -213,9 +213,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
-        print(json.dumps(asyncio.run(run_worker(*json.loads(sys.argv[2])))))
-        sys.exit(0)
+    run_if_worker(run_worker)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--kill-at", type=float, default=3.0)

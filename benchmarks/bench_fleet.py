@@ -45,7 +45,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from _common import machine_note, percentile, print_table
+from _common import machine_note, percentile, print_table, run_if_worker
 from redis.asyncio import Redis
 
 from gu1_async import Gu1Client, Plan, Priority, Quota
@@ -252,9 +252,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
-        print(json.dumps(asyncio.run(run_worker(*json.loads(sys.argv[2])))))
-        sys.exit(0)
+    run_if_worker(run_worker)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=12.0)
     parser.add_argument("--batch", type=int, default=4)

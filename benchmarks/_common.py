@@ -93,11 +93,12 @@ HUGE = 10**9
 """The server's rate limit: too large to bind."""
 
 
-def serve(port_out: Connection) -> None:
+def serve(port_out: Connection, latency: float = 0.0) -> None:
     """Run the minimal server on a free loopback port; send the port back; run forever.
 
     One route, `GET /entities`, a small JSON body, the three `X-RateLimit-*` headers with a
-    limit of HUGE, and `Date`.
+    limit of HUGE, and `Date`. `latency`: seconds each answer is held back (a server that
+    is not on loopback, or does some work, as gu1 does); 0 answers at once.
     """
     from aiohttp import web
 
@@ -115,6 +116,8 @@ def serve(port_out: Connection) -> None:
         return value
 
     async def entities(_request: web.Request) -> web.Response:
+        if latency:
+            await asyncio.sleep(latency)
         # aiohttp adds `Date` itself.
         return web.Response(
             body=body,
@@ -141,15 +144,15 @@ def serve(port_out: Connection) -> None:
 
 
 @contextlib.contextmanager
-def server_process(*, pin: bool = False) -> Iterator[str]:
+def server_process(*, pin: bool = False, latency: float = 0.0) -> Iterator[str]:
     """The minimal server in a process of its own, for the block; yields its URL.
 
     `pin`: the server on the last CPU, the client on the others, so that they no longer
-    take turns on one core.
+    take turns on one core. `latency`: seconds each answer is held back (see `serve`).
     """
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    server = context.Process(target=serve, args=(send,), daemon=True)
+    server = context.Process(target=serve, args=(send, latency), daemon=True)
     server.start()
     if pin and server.pid is not None:
         cpus = sorted(os.sched_getaffinity(0))

@@ -23,6 +23,9 @@ Modes (combine them):
   requests, each client a process of its own): deterministic, the figure to quote;
 - `--rounds N --seconds S`: req/s, rounds interleaved and rotated, each round's req/s
   divided by the no-hooks run of the same round; the median ratio is reported;
+- `--latency 0,10,50`: the req/s rounds against a server holding each answer back that
+  many ms: 0 is loopback at its fastest (every µs of client CPU shows), 10 to 50 ms is
+  what a remote API such as gu1 takes to answer;
 - `--split`: the transport stubbed (no network): CPU µs per request for each client,
   and what the OpenTelemetry SDK's own calls cost alone (one `Histogram.record`, one
   span started and ended), so that ours = client - none - the SDK's.
@@ -30,6 +33,7 @@ Modes (combine them):
 Run:
     .venv/bin/python benchmarks/bench_otel.py --rounds 0 --instructions --levels 100
     .venv/bin/python benchmarks/bench_otel.py --rounds 7 --seconds 2 --levels 1,100
+    .venv/bin/python benchmarks/bench_otel.py --rounds 5 --seconds 3 --levels 1,100 --latency 10,50
     .venv/bin/python benchmarks/bench_otel.py --rounds 0 --split
     .venv/bin/python benchmarks/bench_otel.py --rounds 0 --instructions --levels 100 --gc-off
 """
@@ -369,6 +373,11 @@ def main() -> None:
     parser.add_argument("--split", action="store_true", help="ours vs the SDK's, transport stubbed")
     parser.add_argument("--pin", action="store_true", help="server on the last CPU")
     parser.add_argument(
+        "--latency",
+        default="0",
+        help="req/s rounds against a server answering after each of these ms (comma-separated)",
+    )
+    parser.add_argument(
         "--gc-off", action="store_true", help="--instructions with gc disabled in the clients"
     )
     # Internal: the client process that --instructions runs under valgrind.
@@ -383,28 +392,32 @@ def main() -> None:
     if args.instructions and shutil.which("valgrind") is None:
         parser.error("--instructions needs valgrind (apt-get install -y valgrind)")
     levels = [int(level) for level in args.levels.split(",")]
+    latencies = [float(ms) for ms in args.latency.split(",")]
     print(machine_note())
     if args.split:
         split_report()
-    if args.rounds <= 0 and not args.instructions:
-        return
-    with server_process(pin=args.pin) as url:
-        if args.rounds > 0:
-            print(f"\nreq/s, {args.rounds} rounds x {args.seconds:g} s, server in its own process:")
-            rows = asyncio.run(rounds_table(url, args.rounds, args.seconds, levels))
+    if args.rounds > 0:
+        for latency in latencies:
+            with server_process(pin=args.pin, latency=latency / 1000) as url:
+                print(
+                    f"\nreq/s, {args.rounds} rounds x {args.seconds:g} s, server in its own"
+                    f" process, answering after {latency:g} ms:"
+                )
+                rows = asyncio.run(rounds_table(url, args.rounds, args.seconds, levels))
             print_table(
                 ["client", "tasks", "req/s (median)", "vs none*", "vs none p25-p75", "CPU µs/req"],
                 rows,
             )
             print("* median over rounds of (this client's req/s / no hooks' in the same round)")
-        if args.instructions:
+    if args.instructions:
+        with server_process(pin=args.pin) as url:
             gc_note = ", gc disabled in the clients" if args.gc_off else ""
             print(
                 f"\nclient instructions per request (valgrind callgrind, {MANY} minus {FEW}"
                 f"{gc_note}):"
             )
             rows = instructions_table(url, levels, args.gc_off)
-            print_table(["client", "tasks", "instructions/req", "vs none", "added"], rows)
+        print_table(["client", "tasks", "instructions/req", "vs none", "added"], rows)
 
 
 if __name__ == "__main__":

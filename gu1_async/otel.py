@@ -107,24 +107,26 @@ class OpenTelemetryHooks(Hooks):
             unit="{error}",
             description="Failures of the shared governor store (Redis).",
         )
-        meter.create_observable_gauge(
-            "gu1.governor.waiters",
-            callbacks=[self._observe_waiters],
-            unit="{request}",
-            description="Requests waiting for the governor now, by priority.",
-        )
-        meter.create_observable_gauge(
-            "gu1.ratelimit.remaining",
-            callbacks=[self._observe_remaining],
-            unit="{request}",
-            description="Requests the governor may still start in each window now.",
-        )
-        meter.create_observable_gauge(
-            "gu1.ratelimit.limit",
-            callbacks=[self._observe_limit],
-            unit="{request}",
-            description="Each window's limit (the plan's, or the server's once it said).",
-        )
+        for name, observe, description in (
+            (
+                "gu1.governor.waiters",
+                self._observe_waiters,
+                "Requests waiting for the governor now, by priority.",
+            ),
+            (
+                "gu1.ratelimit.remaining",
+                self._observe_remaining,
+                "Requests the governor may still start in each window now.",
+            ),
+            (
+                "gu1.ratelimit.limit",
+                self._observe_limit,
+                "Each window's limit (the plan's, or the server's once it said).",
+            ),
+        ):
+            meter.create_observable_gauge(
+                name, callbacks=[observe], unit="{request}", description=description
+            )
         self._governors: list[tuple[str, weakref.ref[Governor]]] = []
         self._spans: dict[Call, tuple[trace.Span, object]] = {}
         # Attribute dicts repeat (per route, status, error): built once each.
@@ -157,14 +159,7 @@ class OpenTelemetryHooks(Hooks):
         self._spans[call] = (span, token)
 
     def _span_attributes(self, call: Call) -> dict[str, Any]:
-        key = (
-            call.method,
-            call.route,
-            call.operation,
-            call.server_address,
-            call.server_port,
-            call.key_id,
-        )
+        key = _identity(call)
         attributes = self._call_attributes.get(key)
         if attributes is None:
             attributes = self._call_attributes[key] = _call_attributes(call)
@@ -172,14 +167,7 @@ class OpenTelemetryHooks(Hooks):
 
     def on_response(self, event: ResponseReceived) -> None:
         call = event.call
-        key = (
-            call.method,
-            call.route,
-            call.server_address,
-            call.server_port,
-            event.status,
-            event.error_type,
-        )
+        key = (_identity(call), event.status, event.error_type)
         attributes = self._attempt_attributes.get(key)
         if attributes is None:
             attributes = self._attempt_attributes[key] = _attempt_attributes(call, event)
@@ -275,32 +263,38 @@ class OpenTelemetryHooks(Hooks):
         return [metrics.Observation(limit, attrs) for attrs, _, limit in self._windows()]
 
 
+def _identity(call: Call) -> tuple[Any, ...]:
+    """What a call's attributes are made of (its priority is not among them)."""
+    return (
+        call.method,
+        call.route,
+        call.operation,
+        call.server_address,
+        call.server_port,
+        call.key_id,
+    )
+
+
 def _call_attributes(call: Call) -> dict[str, Any]:
-    attributes: dict[str, Any] = {
-        "http.request.method": call.method,
-        "server.address": call.server_address,
-        "server.port": call.server_port,
-        "gu1.key.id": call.key_id,
-    }
-    if call.route is not None:
-        attributes["url.template"] = call.route
-    if call.operation is not None:
-        attributes["gu1.operation"] = call.operation
-    return attributes
+    return _attributes(call, ("gu1.key.id", call.key_id), ("gu1.operation", call.operation))
 
 
 def _attempt_attributes(call: Call, event: ResponseReceived) -> dict[str, Any]:
+    return _attributes(
+        call, ("http.response.status_code", event.status), ("error.type", event.error_type)
+    )
+
+
+def _attributes(call: Call, *extra: tuple[str, Any]) -> dict[str, Any]:
+    """What every span and attempt of `call` carries, and each of `extra` that is not None."""
     attributes: dict[str, Any] = {
         "http.request.method": call.method,
         "server.address": call.server_address,
         "server.port": call.server_port,
     }
-    if call.route is not None:
-        attributes["url.template"] = call.route
-    if event.status is not None:
-        attributes["http.response.status_code"] = event.status
-    if event.error_type is not None:
-        attributes["error.type"] = event.error_type
+    for name, value in (("url.template", call.route), *extra):
+        if value is not None:
+            attributes[name] = value
     return attributes
 
 

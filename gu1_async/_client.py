@@ -11,7 +11,6 @@ import inspect
 import os
 import warnings
 from collections.abc import Coroutine, Iterable, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -20,6 +19,7 @@ from . import _wiring, resources
 from ._auth import ApiKey
 from ._checks import check_base_url, check_environment, check_organization_id
 from ._clock import Clock, LoopClock
+from ._closing import AsyncClosing
 from ._errors import ConfigurationError
 from ._ratelimit_headers import RateLimitSnapshot
 from ._retry import RetryPolicy
@@ -40,7 +40,7 @@ DEFAULT_BASE_URL = "https://api.gu1.ai"
 BASE_URL_ENV_VAR = "GU1_BASE_URL"
 
 
-class Gu1Client:
+class Gu1Client(AsyncClosing):
     """The asyncio client for the gu1 API.
 
     Use it as an async context manager (or call `aclose()`); one client holds one
@@ -369,14 +369,6 @@ class Gu1Client:
 
     async def __aenter__(self) -> Self:
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __del__(self) -> None:
         pool = getattr(self, "_pool", None)

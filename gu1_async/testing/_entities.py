@@ -20,20 +20,22 @@ EDIT = ("entities:edit", "entities:write")
 LIST_LIMIT = 100
 
 
-def _created(request: web.Request, entity: dict[str, Any]) -> None:
-    state_of(request).emit(
+def _create(request: web.Request, org: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Store a new entity and announce it (the `entity.created` webhook)."""
+    state = state_of(request)
+    entity = state.entities.create(org, fields, state.now())
+    state.emit(
         "entity.created",
         {"entity": copy.deepcopy(entity), "createdBy": "api", "metadata": {}},
         entity["organizationId"],
     )
+    return entity
 
 
 async def create_entity(request: web.Request) -> web.Response:
     key = fake.require(request, *CREATE)
     body = await fake.read_json(request)
-    state = state_of(request)
-    entity = state.entities.create(key.organization_id, body, state.now())
-    _created(request, entity)
+    entity = _create(request, key.organization_id, body)
     return fake.json_response({"success": True, "entity": entity}, status=201)
 
 
@@ -56,9 +58,7 @@ async def create_automatic(request: web.Request) -> web.Response:
             if k in body
         },
     }
-    state = state_of(request)
-    entity = state.entities.create(key.organization_id, fields, state.now())
-    _created(request, entity)
+    entity = _create(request, key.organization_id, fields)
     return fake.json_response({"success": True, "data": entity}, status=201)
 
 
@@ -173,8 +173,7 @@ async def upsert_entity(request: web.Request) -> web.Response:
         matches = state.entities.find_tax(org, fields["taxId"])
         existing = matches[0] if matches else None
     if existing is None:
-        entity = state.entities.create(org, fields, state.now())
-        _created(request, entity)
+        entity = _create(request, org, fields)
         action, previous = "created", None
     else:
         previous = copy.deepcopy(existing)

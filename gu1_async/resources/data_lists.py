@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, query, unwrap
@@ -17,6 +17,7 @@ from gu1_async.models import (
 )
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DataLists"]
 
-_Body = Mapping[str, Any]
 _UPDATE_NOTE = "Needs the permission to update the list (exact string undocumented)."
 
 
@@ -40,10 +40,10 @@ class DataLists(Resource):
         type: DataListType,
         source: DataListSource,
         description: str | None = None,
-        config: _Body | None = None,
-        field_mappings: _Body | None = None,
+        config: Body | None = None,
+        field_mappings: Body | None = None,
         list_priority: int | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> DataList:
         """Create a data list.
@@ -77,9 +77,9 @@ class DataLists(Resource):
         self,
         list_id: str,
         *,
-        items: Sequence[_Body],
-        options: _Body | None = None,
-        extra_body: _Body | None = None,
+        items: Sequence[Body],
+        options: Body | None = None,
+        extra_body: Body | None = None,
         **request_options: Unpack[RequestOptions],
     ) -> DataListItemsResult:
         """Add 1-1000 items (`{primaryValue, searchKeys, category, ...}`) to a list.
@@ -103,10 +103,10 @@ class DataLists(Resource):
         self,
         list_id: str,
         *,
-        items: Sequence[_Body],
+        items: Sequence[Body],
         skip_validation_errors: bool | None = None,
         replace_existing: bool | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> DataListBulkResult:
         """Import many items at once (more than the 1000 `add_items` allows)."""
@@ -135,9 +135,9 @@ class DataLists(Resource):
         self,
         list_type: DataListType,
         *,
-        items: Sequence[_Body],
-        options: _Body | None = None,
-        extra_body: _Body | None = None,
+        items: Sequence[Body],
+        options: Body | None = None,
+        extra_body: Body | None = None,
         **request_options: Unpack[RequestOptions],
     ) -> DataListItemsResult:
         """Add items to the first active list of `list_type`; the result names `list_id`."""
@@ -165,7 +165,7 @@ class DataLists(Resource):
         category: str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-        extra_params: _Body | None = None,
+        extra_params: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[DataListItem]:
         """Iterate a list's items (page size up to 50,000, the default here).

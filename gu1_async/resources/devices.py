@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gu1_async._serde import compact, unwrap
 from gu1_async.models import Device, DevicePlatform
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from gu1_async._types import RequestOptions
 
 __all__ = ["Devices"]
-
-_Body = Mapping[str, Any]
 
 
 class Devices(Resource):
@@ -48,7 +46,7 @@ class Devices(Resource):
         ip_address: str | None = None,
         is_emulator: bool | None = None,
         is_rooted: bool | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> Device:
         """Register a device for an entity."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from gu1_async._serde import compact, query
 from gu1_async.models import EnrichmentResult, HeadlessExecution, HeadlessResult
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
 from gu1_async.resources._intelligence_params import EnrichByExternalIdParams, EnrichParams
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Enrichment"]
 
-_Body = Mapping[str, Any]
 _EXECUTE_NOTE = "Needs the permission to execute enrichments (exact string undocumented)."
 
 
@@ -68,9 +67,9 @@ class Enrichment(Resource):
         type: Literal["person", "company"] | str,
         tax_id: str | None = None,
         name: str | None = None,
-        parameters: _Body | None = None,
+        parameters: Body | None = None,
         cached: bool | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> HeadlessResult:
         """Run one enrichment on a tax id and/or name; nothing is stored.
@@ -114,7 +113,7 @@ class Enrichment(Resource):
         sort_dir: Literal["asc", "desc"] | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-        extra_params: _Body | None = None,
+        extra_params: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[HeadlessExecution]:
         """Iterate the audit list of headless runs (page size up to 100).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as _dt
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, query, structure, unwrap_list
@@ -12,6 +11,7 @@ from gu1_async.ingest import Ingestion, ingest_events
 from gu1_async.models import EventStat, UserEvent, UserEventCreateResult, UserEventType
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Events"]
 
-_Body = Mapping[str, Any]
 _MAX_PAGE = 1000
 
 
@@ -42,7 +41,7 @@ class Events(Resource):
         timestamp: _dt.datetime | str | None = None,
         event_date: _dt.date | str | None = None,
         device_id: str | None = None,
-        device_details: _Body | None = None,
+        device_details: Body | None = None,
         ip_address: str | None = None,
         country: str | None = None,
         is_vpn: bool | None = None,
@@ -52,10 +51,10 @@ class Events(Resource):
         destination_account_id: str | None = None,
         destination_cuit: str | None = None,
         previous_value: str | None = None,
-        metadata: _Body | None = None,
+        metadata: Body | None = None,
         user_agent: str | None = None,
         with_auto_entity: bool | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> UserEventCreateResult:
         """Record one event; name the entity by at least one of id, external id, tax id.
@@ -104,7 +103,7 @@ class Events(Resource):
         end_date: _dt.datetime | str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-        extra_params: _Body | None = None,
+        extra_params: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[UserEvent]:
         """Iterate events, newest first (entity identifiers are OR-ed by gu1).

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, query, unwrap
 from gu1_async.models import KycStatus, KycValidation
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from gu1_async._types import RequestOptions
 
 __all__ = ["DEFAULT_KYC_INTEGRATION", "Kyc"]
-
-_Body = Mapping[str, Any]
 
 DEFAULT_KYC_INTEGRATION = "global_gueno_validation_kyc"
 """Document + selfie + face match + liveness; works in sandbox with no setup."""
@@ -39,8 +37,8 @@ class Kyc(Resource):
         double_check_renaper: bool | None = None,
         workflow_id: str | None = None,
         webhook_url: str | None = None,
-        metadata: _Body | None = None,
-        extra_body: _Body | None = None,
+        metadata: Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> KycValidation:
         """Start a validation session for a person; hand `provider_session_url` to them.
@@ -80,7 +78,7 @@ class Kyc(Resource):
         status: KycStatus | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-        extra_params: _Body | None = None,
+        extra_params: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[KycValidation]:
         """Iterate an entity's validation history, newest first (page size up to 100).

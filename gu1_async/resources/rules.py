@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from gu1_async._serde import compact, query, unwrap
 from gu1_async.models import Rule, RuleCategory, RuleExecutionResult, RuleStatus
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
     from gu1_async._types import RequestOptions
 
 __all__ = ["Rules"]
-
-_Body = Mapping[str, Any]
 
 
 class Rules(Resource):
@@ -38,7 +37,7 @@ class Rules(Resource):
         sort_order: Literal["asc", "desc"] | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-        extra_params: _Body | None = None,
+        extra_params: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Rule]:
         """Iterate rules matching the filters (page size up to 100, the default here)."""
@@ -85,14 +84,14 @@ class Rules(Resource):
         enabled: bool | None = None,
         rule_priority: int | None = None,
         score: float | None = None,
-        conditions: _Body | None = None,
-        actions: Sequence[_Body] | None = None,
-        scope: _Body | None = None,
+        conditions: Body | None = None,
+        actions: Sequence[Body] | None = None,
+        scope: Body | None = None,
         target_entity_types: Sequence[str] | None = None,
         evaluation_mode: Literal["sync", "async"] | str | None = None,
         risk_matrix_id: str | None = None,
         tags: Sequence[str] | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> Rule:
         """Update a rule (gu1 bumps its version); returns the new version.

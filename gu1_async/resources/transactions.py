@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Transactions"]
 
-_Body = Mapping[str, Any]
-
 
 def _batch_outcome(body: Any) -> TransactionBatchResult | BatchJob:
     """A finished batch, or (202: gu1 moved it to the background) the job to wait on."""

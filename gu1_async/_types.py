@@ -20,6 +20,7 @@ __all__ = [
     "FilePart",
     "FormFields",
     "JSONObject",
+    "PageOptions",
     "Params",
     "Priority",
     "RequestBody",
@@ -82,6 +83,15 @@ class RequestOptions(TypedDict, total=False):
     priority: Priority
     max_wait: float | None
     extra_headers: Mapping[str, str] | None
+
+
+class PageOptions(RequestOptions, total=False):
+    """A list method's keywords for walking its pages, besides the per-call options."""
+
+    page_size: int | None
+    """Items per request (None: the endpoint's documented maximum)."""
+    limit: int | None
+    """Stop after this many items in total (None: all of them)."""
 
 
 class RequestBody(TypedDict, total=False):

@@ -22,7 +22,7 @@ from gu1_async.resources._params import Body
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["DataLists"]
 
@@ -163,10 +163,8 @@ class DataLists(Resource):
         list_id: str,
         *,
         category: str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
         extra_params: Body | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[DataListItem]:
         """Iterate a list's items (page size up to 50,000, the default here).
 
@@ -178,9 +176,7 @@ class DataLists(Resource):
             "items",
             {"list_id": list_id},
             params=query({"category": category}, extra_params),
-            page_size=page_size,
             max_page_size=50_000,
-            limit=limit,
             **options,
         )
 

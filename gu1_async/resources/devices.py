@@ -13,7 +13,7 @@ from gu1_async.resources._params import Body
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["Devices"]
 
@@ -86,10 +86,7 @@ class Devices(Resource):
     def list(
         self,
         entity_id: str,
-        *,
-        page_size: int | None = None,
-        limit: int | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[Device]:
         """Iterate an entity's devices, most recently seen first (page size up to 1000)."""
         return self._paginate(
@@ -98,8 +95,6 @@ class Devices(Resource):
             "devices",
             {"entity_id": entity_id},
             params={},
-            page_size=page_size,
             max_page_size=1000,
-            limit=limit,
             **options,
         )

@@ -14,7 +14,7 @@ from gu1_async.resources._params import Body
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["Enrichment"]
 
@@ -111,10 +111,8 @@ class Enrichment(Resource):
         entity_type: Literal["all", "person", "company"] | str | None = None,
         sort_by: Literal["createdAt", "tokens"] | str | None = None,
         sort_dir: Literal["asc", "desc"] | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
         extra_params: Body | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[HeadlessExecution]:
         """Iterate the audit list of headless runs (page size up to 100).
 
@@ -135,8 +133,6 @@ class Enrichment(Resource):
             HeadlessExecution,
             "items",
             params=params,
-            page_size=page_size,
             max_page_size=100,
-            limit=limit,
             **options,
         )

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
     from gu1_async.ingest import EventIngestOptions
 
 __all__ = ["Events"]
@@ -101,10 +101,8 @@ class Events(Resource):
         event_type: UserEventType | None = None,
         start_date: _dt.datetime | str | None = None,
         end_date: _dt.datetime | str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
         extra_params: Body | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[UserEvent]:
         """Iterate events, newest first (entity identifiers are OR-ed by gu1).
 
@@ -129,9 +127,7 @@ class Events(Resource):
             UserEvent,
             "events",
             params=params,
-            page_size=page_size,
             max_page_size=_MAX_PAGE,
-            limit=limit,
             **options,
         )
 
@@ -145,10 +141,7 @@ class Events(Resource):
     def list_by_entity(
         self,
         entity_id: str,
-        *,
-        page_size: int | None = None,
-        limit: int | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[UserEvent]:
         """Iterate all events of one entity (matched by id, external id and tax id)."""
         return self._paginate(
@@ -157,9 +150,7 @@ class Events(Resource):
             "events",
             {"entity_id": entity_id},
             params={},
-            page_size=page_size,
             max_page_size=_MAX_PAGE,
-            limit=limit,
             **options,
         )
 

@@ -13,7 +13,7 @@ from gu1_async.resources._params import Body
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["DEFAULT_KYC_INTEGRATION", "Kyc"]
 
@@ -76,10 +76,8 @@ class Kyc(Resource):
         entity_id: str,
         *,
         status: KycStatus | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
         extra_params: Body | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[KycValidation]:
         """Iterate an entity's validation history, newest first (page size up to 100).
 
@@ -92,9 +90,7 @@ class Kyc(Resource):
             "validations",
             {"entity_id": entity_id},
             params=query({"status": status}, extra_params),
-            page_size=page_size,
             max_page_size=100,
-            limit=limit,
             **options,
         )
 

@@ -14,7 +14,7 @@ from gu1_async.resources._params import Body
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["Rules"]
 
@@ -35,10 +35,8 @@ class Rules(Resource):
         search: str | None = None,
         sort_by: Literal["name", "priority", "createdAt", "updatedAt", "score"] | str | None = None,
         sort_order: Literal["asc", "desc"] | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
         extra_params: Body | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[Rule]:
         """Iterate rules matching the filters (page size up to 100, the default here)."""
         params = query(
@@ -60,9 +58,7 @@ class Rules(Resource):
             Rule,
             "rules",
             params=params,
-            page_size=page_size,
             max_page_size=100,
-            limit=limit,
             **options,
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, query, unwrap
@@ -86,11 +86,9 @@ class DataLists(Resource):
 
         `options` is gu1's body field `{batchSize, ignoreDuplicates, updateExisting}`.
         """
-        body = compact({"items": items, "options": options}, extra_body)
-        data = await self._request(
-            "data_lists.add_items", {"list_id": list_id}, json=body, **request_options
-        )
-        return DataListItemsResult.from_api(unwrap(data, "data"))
+        path = {"list_id": list_id}
+        operation = "data_lists.add_items"
+        return await self._add_items(operation, path, items, options, extra_body, request_options)
 
     @endpoint(
         "POST",
@@ -141,14 +139,9 @@ class DataLists(Resource):
         **request_options: Unpack[RequestOptions],
     ) -> DataListItemsResult:
         """Add items to the first active list of `list_type`; the result names `list_id`."""
-        body = compact({"items": items, "options": options}, extra_body)
-        data = await self._request(
-            "data_lists.add_items_by_type",
-            {"list_type": list_type},
-            json=body,
-            **request_options,
-        )
-        return DataListItemsResult.from_api(unwrap(data, "data"))
+        path = {"list_type": list_type}
+        operation = "data_lists.add_items_by_type"
+        return await self._add_items(operation, path, items, options, extra_body, request_options)
 
     @endpoint(
         "GET",
@@ -197,3 +190,17 @@ class DataLists(Resource):
             "data_lists.check", {"list_type": list_type}, json=body, **options
         )
         return DataListCheckResult.from_api(unwrap(data, "data"))
+
+    async def _add_items(
+        self,
+        operation: str,
+        path: Mapping[str, str],
+        items: Sequence[Body],
+        options: Body | None,
+        extra_body: Body | None,
+        request_options: RequestOptions,
+    ) -> DataListItemsResult:
+        """Add items to a list found by id or by type (`operation`)."""
+        body = compact({"items": items, "options": options}, extra_body)
+        data = await self._request(operation, path, json=body, **request_options)
+        return DataListItemsResult.from_api(unwrap(data, "data"))

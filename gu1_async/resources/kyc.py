@@ -111,10 +111,7 @@ class Kyc(Resource):
         self, validation_id: str, *, reason: str, **options: Unpack[RequestOptions]
     ) -> KycValidation:
         """Cancel a pending / in-progress / in-review validation (reason: 5+ chars)."""
-        data = await self._request(
-            "kyc.cancel", {"validation_id": validation_id}, json={"reason": reason}, **options
-        )
-        return _validation(data)
+        return await self._decide("kyc.cancel", validation_id, reason, options)
 
     @endpoint(
         "POST", "/api/kyc/validations/{validation_id}/approve", operation="kyc.approve", doc=50
@@ -123,17 +120,19 @@ class Kyc(Resource):
         self, validation_id: str, *, reason: str, **options: Unpack[RequestOptions]
     ) -> KycValidation:
         """Approve a validation in review (reason: 5+ chars)."""
-        data = await self._request(
-            "kyc.approve", {"validation_id": validation_id}, json={"reason": reason}, **options
-        )
-        return _validation(data)
+        return await self._decide("kyc.approve", validation_id, reason, options)
 
     @endpoint("POST", "/api/kyc/validations/{validation_id}/reject", operation="kyc.reject", doc=51)
     async def reject(
         self, validation_id: str, *, reason: str, **options: Unpack[RequestOptions]
     ) -> KycValidation:
         """Reject a validation in review (reason: 5+ chars)."""
-        data = await self._request(
-            "kyc.reject", {"validation_id": validation_id}, json={"reason": reason}, **options
-        )
+        return await self._decide("kyc.reject", validation_id, reason, options)
+
+    async def _decide(
+        self, operation: str, validation_id: str, reason: str, options: RequestOptions
+    ) -> KycValidation:
+        """Cancel, approve or reject (`operation`) with its `{reason}` body."""
+        path = {"validation_id": validation_id}
+        data = await self._request(operation, path, json={"reason": reason}, **options)
         return _validation(data)

@@ -79,25 +79,22 @@ async def list_entities(request: web.Request) -> web.Response:
     return fake.json_response({"entities": found[:LIST_LIMIT]})
 
 
+def _named_entity(request: web.Request, permissions: tuple[str, ...]) -> dict[str, Any]:
+    """The entity the route names by `{id}`, `{externalId}` or `{taxId}`, in the key's
+    organization (after the permission check; 404 if there is none)."""
+    key = fake.require(request, *permissions)
+    store = state_of(request).entities
+    org, named = key.organization_id, request.match_info
+    if "id" in named:
+        return store.fetch(org, named["id"])
+    if "externalId" in named:
+        return store.by_external(org, named["externalId"])
+    return store.by_tax(org, named["taxId"])
+
+
 async def get_entity(request: web.Request) -> web.Response:
-    key = fake.require(request, *READ)
-    store = state_of(request).entities
-    entity = store.fetch(key.organization_id, request.match_info["id"])
-    return fake.json_response(entity)  # gu1 returns this one unwrapped
-
-
-async def get_by_external_id(request: web.Request) -> web.Response:
-    key = fake.require(request, *READ)
-    store = state_of(request).entities
-    return fake.json_response(
-        store.by_external(key.organization_id, request.match_info["externalId"])
-    )
-
-
-async def get_by_tax_id(request: web.Request) -> web.Response:
-    key = fake.require(request, *READ)
-    store = state_of(request).entities
-    return fake.json_response(store.by_tax(key.organization_id, request.match_info["taxId"]))
+    """GET by id, external id or tax id: gu1 returns the entity unwrapped."""
+    return fake.json_response(_named_entity(request, READ))
 
 
 async def _patch(request: web.Request, entity: dict[str, Any]) -> web.Response:
@@ -119,22 +116,8 @@ async def _patch(request: web.Request, entity: dict[str, Any]) -> web.Response:
 
 
 async def patch_entity(request: web.Request) -> web.Response:
-    key = fake.require(request, *EDIT)
-    store = state_of(request).entities
-    return await _patch(request, store.fetch(key.organization_id, request.match_info["id"]))
-
-
-async def patch_by_external_id(request: web.Request) -> web.Response:
-    key = fake.require(request, *EDIT)
-    store = state_of(request).entities
-    entity = store.by_external(key.organization_id, request.match_info["externalId"])
-    return await _patch(request, entity)
-
-
-async def patch_by_tax_id(request: web.Request) -> web.Response:
-    key = fake.require(request, *EDIT)
-    store = state_of(request).entities
-    return await _patch(request, store.by_tax(key.organization_id, request.match_info["taxId"]))
+    """PATCH by id, external id or tax id."""
+    return await _patch(request, _named_entity(request, EDIT))
 
 
 async def patch_attributes(request: web.Request) -> web.Response:
@@ -226,10 +209,10 @@ def add_entity_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/entities", list_entities)
     router.add_put("/entities/upsert", upsert_entity)
     router.add_post("/entities/change-external-id", change_external_id)
-    router.add_get("/entities/by-external-id/{externalId}", get_by_external_id)
-    router.add_get("/entities/by-tax-id/{taxId}", get_by_tax_id)
-    router.add_patch("/entities/by-external-id/{externalId}", patch_by_external_id)
-    router.add_patch("/entities/by-tax-id/{taxId}", patch_by_tax_id)
+    router.add_get("/entities/by-external-id/{externalId}", get_entity)
+    router.add_get("/entities/by-tax-id/{taxId}", get_entity)
+    router.add_patch("/entities/by-external-id/{externalId}", patch_entity)
+    router.add_patch("/entities/by-tax-id/{taxId}", patch_entity)
     router.add_patch("/entities/{id}/attributes", patch_attributes)
     router.add_get("/entities/{id}", get_entity)
     router.add_patch("/entities/{id}", patch_entity)

@@ -11,7 +11,6 @@ import inspect
 import os
 import warnings
 from collections.abc import Coroutine, Iterable, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -20,11 +19,12 @@ from . import _wiring, resources
 from ._auth import ApiKey
 from ._checks import check_base_url, check_environment, check_organization_id
 from ._clock import Clock, LoopClock
+from ._closing import AsyncClosing
 from ._errors import ConfigurationError
 from ._ratelimit_headers import RateLimitSnapshot
 from ._retry import RetryPolicy
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport
-from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
+from ._types import UNSET, Priority, Timeout
 from ._version import __version__
 from ._wiring import KeyProvider, KeySlot, Pool, Settings, build_requester
 from .governor import Governor, Plan
@@ -32,7 +32,9 @@ from .governor._governor import DEFAULT_LEND
 from .hooks import Hooks, HookSet
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing_extensions import Self, Unpack
+
+    from ._types import RequestBody
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RESPONSE_SIZE", "Gu1Client"]
 
@@ -40,7 +42,7 @@ DEFAULT_BASE_URL = "https://api.gu1.ai"
 BASE_URL_ENV_VAR = "GU1_BASE_URL"
 
 
-class Gu1Client:
+class Gu1Client(AsyncClosing):
     """The asyncio client for the gu1 API.
 
     Use it as an async context manager (or call `aclose()`); one client holds one
@@ -217,13 +219,11 @@ class Gu1Client:
         method: str,
         path: str,
         *,
-        params: Params | None = None,
-        json: JSON = None,
-        files: FormFields | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | Timeout | None = None,
         priority: Priority | None = None,
         max_wait: float | None = UNSET,
+        **body: Unpack[RequestBody],
     ) -> Coroutine[Any, Any, Any]:
         """Send a request to any gu1 path; await it for the decoded JSON body.
 
@@ -252,6 +252,7 @@ class Gu1Client:
             ConfigurationError: `path` has a `.`/`..` segment in any spelling (see
                 docs/security.md); it is not sent.
         """
+        params, json, files = body.get("params"), body.get("json"), body.get("files")
         return self._requester.send(
             method, path, params, json, files, headers, timeout, priority, max_wait
         )
@@ -369,14 +370,6 @@ class Gu1Client:
 
     async def __aenter__(self) -> Self:
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __del__(self) -> None:
         pool = getattr(self, "_pool", None)

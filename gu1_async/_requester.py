@@ -37,7 +37,7 @@ from .governor import Governor, Permit
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._types import RequestOptions
+    from ._types import RequestCall
 
 __all__ = ["HttpRequester"]
 
@@ -116,15 +116,7 @@ class HttpRequester:
         self._on_operation = on_operation
 
     def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        json: JSON = None,
-        files: FormFields | None = None,
-        operation: str | None = None,
-        **options: Unpack[RequestOptions],
+        self, method: str, path: str, **call: Unpack[RequestCall]
     ) -> Coroutine[Any, Any, Any]:
         """Send one logical request; await it for its decoded JSON body (None if empty).
 
@@ -133,14 +125,14 @@ class HttpRequester:
         return self.send(
             method,
             path,
-            params,
-            json,
-            files,
-            options.get("extra_headers"),
-            options.get("timeout"),
-            options.get("priority"),
-            options.get("max_wait", UNSET),
-            operation,
+            call.get("params"),
+            call.get("json"),
+            call.get("files"),
+            call.get("extra_headers"),
+            call.get("timeout"),
+            call.get("priority"),
+            call.get("max_wait", UNSET),
+            call.get("operation"),
         )
 
     async def send(

@@ -20,8 +20,11 @@ __all__ = [
     "FilePart",
     "FormFields",
     "JSONObject",
+    "PageOptions",
     "Params",
     "Priority",
+    "RequestBody",
+    "RequestCall",
     "RequestOptions",
     "Requester",
     "Timeout",
@@ -82,17 +85,30 @@ class RequestOptions(TypedDict, total=False):
     extra_headers: Mapping[str, str] | None
 
 
+class PageOptions(RequestOptions, total=False):
+    """A list method's keywords for walking its pages, besides the per-call options."""
+
+    page_size: int | None
+    """Items per request (None: the endpoint's documented maximum)."""
+    limit: int | None
+    """Stop after this many items in total (None: all of them)."""
+
+
+class RequestBody(TypedDict, total=False):
+    """What one request carries: a query string, and a JSON body or a multipart form."""
+
+    params: Params | None
+    json: JSON
+    files: FormFields | None
+
+
+class RequestCall(RequestBody, RequestOptions, total=False):
+    """`Requester.request`'s keywords: the body, the per-call options, the registry name."""
+
+    operation: str | None
+
+
 class Requester(Protocol):
     """Sends one logical request (with governor and retries) and returns decoded JSON."""
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        json: JSON = None,
-        files: FormFields | None = None,
-        operation: str | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> Any: ...
+    async def request(self, method: str, path: str, **call: Unpack[RequestCall]) -> Any: ...

@@ -82,6 +82,8 @@ class AsyncPaginator(abc.ABC, Generic[T]):
         page_size: items per request; defaults to the endpoint's documented maximum.
         max_page_size: the documented maximum.
         limit: stop after this many items in total (None: all of them).
+        size_param: the query parameter that names the page size (`"limit"`; page-number
+            endpoints also use `"pageSize"` or `"perPage"`).
         options: per-call request options (timeout, priority...), used for every page.
 
     Raises:
@@ -100,6 +102,7 @@ class AsyncPaginator(abc.ABC, Generic[T]):
         page_size: int | None = None,
         max_page_size: int,
         limit: int | None = None,
+        size_param: str = "limit",
         **options: Unpack[RequestOptions],
     ) -> None:
         size = max_page_size if page_size is None else page_size
@@ -115,8 +118,9 @@ class AsyncPaginator(abc.ABC, Generic[T]):
         self._items_key = items_key
         self._decode = decode
         self._params = dict(params or {})
-        self._page_size = size
+        self._page_size = self._walk_page_size(size, limit)
         self._limit = limit
+        self._size_param = size_param
         self._options = options
 
     def __repr__(self) -> str:
@@ -166,6 +170,10 @@ class AsyncPaginator(abc.ABC, Generic[T]):
         """Fetch every page (up to `limit` items) and return the items as a list."""
         return [item async for item in self]
 
+    def _walk_page_size(self, size: int, limit: int | None) -> int:
+        """The page size asked for: `size`, unless the paging style needs `limit` in it."""
+        return size
+
     @abc.abstractmethod
     def _first_state(self) -> int:
         """The position of the first page (an offset or a page number)."""
@@ -191,7 +199,7 @@ class OffsetPaginator(AsyncPaginator[T]):
 
     def _page_params(self, state: int, wanted: int) -> dict[str, Any]:
         # Offsets are absolute, so the last request can shrink to what `limit` still needs.
-        return {"limit": min(self._page_size, wanted), "offset": state}
+        return {self._size_param: min(self._page_size, wanted), "offset": state}
 
     def _next_state(self, state: int, received: int) -> int:
         # Advance by what arrived, not by what was asked: gu1 may cap a page.
@@ -214,43 +222,14 @@ class OffsetPaginator(AsyncPaginator[T]):
 class PageNumberPaginator(AsyncPaginator[T]):
     """1-based `page` pagination; the page-size parameter's name varies by endpoint.
 
-    Args:
-        size_param: `"pageSize"`, `"limit"` or `"perPage"`.
-        (all other arguments as for AsyncPaginator)
+    Its `size_param` is `"pageSize"`, `"limit"` or `"perPage"` (arguments as for
+    AsyncPaginator).
     """
 
-    def __init__(
-        self,
-        requester: Requester,
-        path: str,
-        *,
-        size_param: str,
-        operation: str,
-        items_key: str,
-        decode: Callable[[Any], T],
-        params: Mapping[str, Any] | None = None,
-        page_size: int | None = None,
-        max_page_size: int,
-        limit: int | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> None:
-        super().__init__(
-            requester,
-            path,
-            operation=operation,
-            items_key=items_key,
-            decode=decode,
-            params=params,
-            page_size=page_size,
-            max_page_size=max_page_size,
-            limit=limit,
-            **options,
-        )
-        self._size_param = size_param
+    def _walk_page_size(self, size: int, limit: int | None) -> int:
         # Page numbers depend on the page size, so it must stay fixed for the whole walk;
         # a small `limit` shrinks it once, up front.
-        if limit is not None and 0 < limit < self._page_size:
-            self._page_size = limit
+        return limit if limit is not None and 0 < limit < size else size
 
     def _first_state(self) -> int:
         return 1

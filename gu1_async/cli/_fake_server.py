@@ -8,13 +8,14 @@ import contextlib
 import click
 
 from ..testing import serve
+from ._common import PLAN_NAMES
 
 
 @click.command("fake-server")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
 @click.option(
     "--plan",
-    type=click.Choice(["free", "starter", "professional"]),
+    type=click.Choice(PLAN_NAMES),
     default="free",
     show_default=True,
     help="Rate-limit windows of the fake keys.",

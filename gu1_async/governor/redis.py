@@ -18,7 +18,7 @@ import secrets
 import weakref
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .._errors import ConfigurationError
 from ._observation import Observation
@@ -32,11 +32,24 @@ from ._snapshot_redis import snapshot_redis
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from typing_extensions import Unpack
 
 __all__ = ["KEY_PREFIX", "RedisStore", "snapshot_redis"]
 
 _log = logging.getLogger("gu1_async.governor.redis")
 OnStoreError = Literal["raise", "local"]
+
+
+class RedisStoreOptions(TypedDict, total=False):
+    """`RedisStore`'s keywords besides the client and its timeout (defaults: the class's)."""
+
+    namespace: str
+    on_store_error: OnStoreError
+    local_share: float
+    lease: float
+    recheck: float
+    probe_interval: float
+    fleet_queue: bool
 
 
 def _number(value: float | None) -> str:
@@ -161,33 +174,18 @@ class RedisStore(SyncView, FleetStore):
         cls,
         url: str,
         *,
-        namespace: str = "default",
-        on_store_error: OnStoreError = "raise",
-        local_share: float = 0.25,
         timeout: float = 1.0,
-        lease: float = 15.0,
-        recheck: float = 0.05,
-        probe_interval: float = 5.0,
-        fleet_queue: bool = True,
         cluster: bool = False,
+        **options: Unpack[RedisStoreOptions],
     ) -> RedisStore:
         """A store on its own Redis client; each call to Redis takes at most `timeout` s.
 
         Within that bound a dropped connection is retried once (a restarted Redis), never
         more. `cluster=True`: `url` is any node of a Redis Cluster (a `RedisCluster`
-        client). `aclose()` closes the client.
+        client). The other keywords (and their defaults) are the constructor's.
+        `aclose()` closes the client.
         """
-        store = cls(
-            make_client(url, timeout, cluster=cluster),
-            namespace=namespace,
-            on_store_error=on_store_error,
-            local_share=local_share,
-            timeout=None,
-            lease=lease,
-            recheck=recheck,
-            probe_interval=probe_interval,
-            fleet_queue=fleet_queue,
-        )
+        store = cls(make_client(url, timeout, cluster=cluster), timeout=None, **options)
         store._owns_client = True
         return store
 

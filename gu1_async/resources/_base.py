@@ -33,7 +33,7 @@ from gu1_async.resources._params import given
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["ENDPOINTS", "Endpoint", "Resource", "endpoint", "permissions_for"]
 
@@ -261,10 +261,8 @@ class Resource:
         path_params: Mapping[str, object] | None = None,
         *,
         params: Mapping[str, Any],
-        page_size: int | None,
         max_page_size: int,
-        limit: int | None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[_T]:
         """A lazy paginator over the list endpoint registered as `operation`."""
         entry = _REGISTRY[operation]
@@ -275,9 +273,7 @@ class Resource:
             "items_key": items_key,
             "decode": decoder(model),
             "params": params,
-            "page_size": page_size,
             "max_page_size": max_page_size,
-            "limit": limit,
         }
         if entry.paginated == "offset":
             return OffsetPaginator(self._requester, path, **common, **options)

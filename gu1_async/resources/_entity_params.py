@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict
+from collections.abc import Sequence
+from typing import Literal, TypedDict
 
 from gu1_async._serde import ClearType
 from gu1_async._types import RequestOptions
 from gu1_async.models import EntityStatus, EntityType
+from gu1_async.resources._params import Body
 
 __all__ = [
     "AttributesUpdateParams",
@@ -20,18 +21,23 @@ __all__ = [
     "EntityUpdateParams",
     "EntityUpsertParams",
     "ExternalIdChangeParams",
+    "IntegrationRun",
 ]
 
-_Body = Mapping[str, Any]
 
-
-class _Enrichment(RequestOptions, total=False):
-    """What both create paths and refresh share: which integrations run, on whom."""
+class IntegrationRun(RequestOptions, total=False):
+    """Which integrations run on a new or refreshed entity, and how deep among its
+    shareholders (the automatic create, the refresh and the bulk entity imports)."""
 
     depth: int | None
-    auto_execute_integrations: _Body | None
-    auto_execute_integrations_shareholders: _Body | None
-    extra_body: _Body | None
+    auto_execute_integrations: Body | None
+    auto_execute_integrations_shareholders: Body | None
+
+
+class _Enrichment(IntegrationRun, total=False):
+    """What the automatic create and refresh share: the integration run, as JSON."""
+
+    extra_body: Body | None
 
 
 class _CreateRequired(TypedDict):
@@ -49,19 +55,19 @@ class EntityCreateParams(_CreateRequired, RequestOptions, total=False):
     phone: str | None
     nationality: str | None
     registration_date: _dt.datetime | int | str | None
-    operational_hours: _Body | None
-    attributes: _Body | None
-    risk_factors: _Body | None
-    entity_data: _Body | None
+    operational_hours: Body | None
+    attributes: Body | None
+    risk_factors: Body | None
+    entity_data: Body | None
     is_client: bool | None
     risk_matrix_id: str | Sequence[str] | None
     risk_matrix_ids: Sequence[str] | None
     skip_rules_execution: bool | None
     shareholder_depth: int | None
     status: EntityStatus | None
-    auto_execute_integrations: _Body | None
-    monitoring: _Body | None
-    extra_body: _Body | None
+    auto_execute_integrations: Body | None
+    monitoring: Body | None
+    extra_body: Body | None
 
 
 class _AutomaticRequired(TypedDict):
@@ -80,10 +86,10 @@ class EntityAutomaticParams(_AutomaticRequired, _Enrichment, total=False):
     risk_matrix_ids: Sequence[str] | None
     skip_rules_execution: bool | None
     status: EntityStatus | None
-    operational_hours: _Body | None
-    custom_data: _Body | None
-    attributes: _Body | None
-    monitoring: _Body | None
+    operational_hours: Body | None
+    custom_data: Body | None
+    attributes: Body | None
+    monitoring: Body | None
 
 
 class EntityListParams(RequestOptions, total=False):
@@ -93,7 +99,7 @@ class EntityListParams(RequestOptions, total=False):
     country: str | None
     tax_id: str | None
     external_id: str | None
-    extra_params: _Body | None
+    extra_params: Body | None
 
 
 class EntityUpdateParams(RequestOptions, total=False):
@@ -109,17 +115,17 @@ class EntityUpdateParams(RequestOptions, total=False):
     email: str | ClearType | None
     phone: str | ClearType | None
     nationality: str | ClearType | None
-    attributes: _Body | None
-    entity_data: _Body | None
+    attributes: Body | None
+    entity_data: Body | None
     status: EntityStatus | None
     reason: str | None
     risk_matrix_id: str | Sequence[str] | None
-    metadata: _Body | None
-    extra_body: _Body | None
+    metadata: Body | None
+    extra_body: Body | None
 
 
 class _AttributesRequired(TypedDict):
-    attributes: _Body
+    attributes: Body
 
 
 class AttributesUpdateParams(_AttributesRequired, RequestOptions, total=False):
@@ -127,11 +133,11 @@ class AttributesUpdateParams(_AttributesRequired, RequestOptions, total=False):
 
     mode: Literal["merge", "replace"] | str | None
     skip_rules_execution: bool | None
-    extra_body: _Body | None
+    extra_body: Body | None
 
 
 class _UpsertRequired(TypedDict):
-    entity: _Body
+    entity: Body
 
 
 class EntityUpsertParams(_UpsertRequired, RequestOptions, total=False):
@@ -146,7 +152,7 @@ class EntityUpsertParams(_UpsertRequired, RequestOptions, total=False):
     conflict_resolution: str | None
     deduplication_strategy: str | None
     create_relationships: bool | None
-    extra_body: _Body | None
+    extra_body: Body | None
 
 
 class _ExternalIdRequired(TypedDict):
@@ -160,7 +166,7 @@ class ExternalIdChangeParams(_ExternalIdRequired, RequestOptions, total=False):
     entity_id: str | None
     external_id: str | None
     tax_id: str | None
-    extra_body: _Body | None
+    extra_body: Body | None
 
 
 class _AnalyzeRequired(TypedDict):
@@ -172,8 +178,8 @@ class EntityAnalyzeParams(_AnalyzeRequired, RequestOptions, total=False):
 
     enrich_if_needed: bool | None
     provider_codes: Sequence[str] | None
-    rules_engine_config: _Body | None
-    extra_body: _Body | None
+    rules_engine_config: Body | None
+    extra_body: Body | None
 
 
 class EntityRefreshParams(_Enrichment, total=False):

@@ -5,11 +5,13 @@ The transaction file import shares `TransactionFileParams` with `transactions.up
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict
+from collections.abc import Sequence
+from typing import Literal, TypedDict
 
 from gu1_async._types import FilePart, RequestOptions
 from gu1_async.models import MappingTarget
+from gu1_async.resources._entity_params import IntegrationRun
+from gu1_async.resources._params import Body
 
 __all__ = [
     "EntityCsvImportParams",
@@ -19,25 +21,20 @@ __all__ = [
     "UserEventCsvImportParams",
 ]
 
-_Body = Mapping[str, Any]
 
-
-class _EntityImportFields(RequestOptions, total=False):
+class _EntityImportFields(IntegrationRun, total=False):
     """What the JSON and the CSV entity imports share."""
 
     risk_matrix_person_id: str | None
     risk_matrix_company_id: str | None
-    auto_execute_integrations: _Body | None
-    auto_execute_integrations_shareholders: _Body | None
-    depth: int | None
     skip_rules_execution: bool | None
     stop_on_first_error: bool | None
-    monitoring: _Body | None
+    monitoring: Body | None
     report_recipient_emails: Sequence[str] | None
 
 
 class _ItemsRequired(TypedDict):
-    items: Sequence[_Body]
+    items: Sequence[Body]
 
 
 class EntityImportParams(_ItemsRequired, _EntityImportFields, total=False):
@@ -46,7 +43,7 @@ class EntityImportParams(_ItemsRequired, _EntityImportFields, total=False):
     import_mode: Literal["automatic_enriched", "manual_no_enrichment"] | str | None
     country: str | None
     email_locale: Literal["en", "es", "pt"] | str | None
-    extra_body: _Body | None
+    extra_body: Body | None
 
 
 class _MappedFileRequired(TypedDict):
@@ -68,8 +65,8 @@ class EntityCsvImportParams(_EntityCsvRequired, _EntityImportFields, total=False
     status: str | None
     nationality: str | None
     email_locale: str | None
-    attributes: _Body | None
-    extra_fields: _Body | None
+    attributes: Body | None
+    extra_fields: Body | None
 
 
 class UserEventCsvImportParams(_MappedFileRequired, RequestOptions, total=False):
@@ -77,19 +74,19 @@ class UserEventCsvImportParams(_MappedFileRequired, RequestOptions, total=False)
 
     execute_rules: bool | None
     with_auto_entity: bool | None
-    extra_fields: _Body | None
+    extra_fields: Body | None
 
 
 class _MappingFields(RequestOptions, total=False):
-    default_fields: _Body | None
+    default_fields: Body | None
     headers_snapshot: Sequence[str] | None
-    extra_body: _Body | None
+    extra_body: Body | None
 
 
 class _MappingRequired(TypedDict):
     name: str
     target: MappingTarget
-    column_mapping: _Body
+    column_mapping: Body
 
 
 class MappingCreateParams(_MappingRequired, _MappingFields, total=False):
@@ -101,4 +98,4 @@ class MappingUpdateParams(_MappingFields, total=False):
 
     name: str | None
     target: MappingTarget | None
-    column_mapping: _Body | None
+    column_mapping: Body | None

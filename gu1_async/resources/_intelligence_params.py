@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from collections.abc import Sequence
+from typing import TypedDict
 
 from gu1_async._types import RequestOptions
+from gu1_async.resources._params import Body
 
 __all__ = [
     "EnrichByExternalIdParams",
@@ -14,14 +15,12 @@ __all__ = [
     "RiskMatrixUpdateParams",
 ]
 
-_Body = Mapping[str, Any]
-
 
 class _EnrichFields(RequestOptions, total=False):
     integration_codes: Sequence[str] | None
     enrichment_group_refs: Sequence[str] | None
-    parameters: _Body | None
-    extra_body: _Body | None
+    parameters: Body | None
+    extra_body: Body | None
 
 
 class _EntityIdRequired(TypedDict):
@@ -44,10 +43,10 @@ class _MatrixFields(RequestOptions, total=False):
     description: str | None
     category: str | None
     status: str | None
-    scoring_config: _Body | None
-    triggers: Sequence[_Body] | None
+    scoring_config: Body | None
+    triggers: Sequence[Body] | None
     tags: Sequence[str] | None
-    extra_body: _Body | None
+    extra_body: Body | None
 
 
 class _MatrixRequired(TypedDict):

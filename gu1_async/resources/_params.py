@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import attrs
 
 from gu1_async._serde import to_camel
 from gu1_async._types import RequestOptions
 
-__all__ = ["Given", "given"]
+__all__ = ["Body", "Given", "given"]
+
+Body: TypeAlias = Mapping[str, Any]
+"""A JSON object the caller passes (any read-only mapping), sent as given."""
 
 OPTION_KEYS = tuple(RequestOptions.__annotations__)
 """The per-call request options every spec inherits (timeout, priority, ...)."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from collections.abc import Sequence
+from typing import TypedDict
 
 from gu1_async._types import FilePart, RequestOptions
 from gu1_async.models import PaymentMethod, TransactionStatus, TransactionType
+from gu1_async.resources._params import Body
 
 __all__ = [
     "BatchSourcesParams",
@@ -15,8 +16,6 @@ __all__ = [
     "TransactionCreateParams",
     "TransactionFileParams",
 ]
-
-_Body = Mapping[str, Any]
 
 
 class _CreateRequired(TypedDict):
@@ -42,18 +41,18 @@ class TransactionCreateParams(_CreateRequired, RequestOptions, total=False):
     origin_external_id: str | None
     origin_name: str | None
     origin_country: str | None
-    origin_details: _Body | None
+    origin_details: Body | None
     destination_entity_id: str | None
     destination_external_id: str | None
     destination_name: str | None
     destination_country: str | None
-    destination_details: _Body | None
-    location_details: _Body | None
-    device_details: _Body | None
+    destination_details: Body | None
+    location_details: Body | None
+    device_details: Body | None
     channel: str | None
     reason: str | None
-    metadata: _Body | None
-    extra_body: _Body | None
+    metadata: Body | None
+    extra_body: Body | None
 
 
 class _FileRequired(TypedDict):
@@ -68,24 +67,24 @@ class TransactionFileParams(_FileRequired, RequestOptions, total=False):
     """
 
     mapping_id: str | None
-    column_mapping: _Body | None
+    column_mapping: Body | None
     execute_rules: bool | None
     skip_duplicates: bool | None
     validate_existing_entity: bool | None
     batch_error_handling: str | None
     validate_gap: bool | None
-    extra_fields: _Body | None
+    extra_fields: Body | None
 
 
 class _BatchFlags(RequestOptions, total=False):
     execute_rules: bool | None
     skip_duplicates: bool | None
     validate_existing_entity: bool | None
-    extra_body: _Body | None
+    extra_body: Body | None
 
 
 class _TransactionsRequired(TypedDict):
-    transactions: Sequence[_Body]
+    transactions: Sequence[Body]
 
 
 class TransactionBatchParams(_TransactionsRequired, _BatchFlags, total=False):
@@ -93,7 +92,7 @@ class TransactionBatchParams(_TransactionsRequired, _BatchFlags, total=False):
 
 
 class _SourcesRequired(TypedDict):
-    sources: Sequence[_Body]
+    sources: Sequence[Body]
 
 
 class BatchSourcesParams(_SourcesRequired, _BatchFlags, total=False):

@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BulkImports", "ProgressCallback"]
 
-_Body = Mapping[str, Any]
-
 # gu1-api.md §1.4: mappings, job status and failures accept any one of these.
 _JOB_READERS = ("transactions:create", "entities:bulk_import", "events:create")
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, query, structure, unwrap, unwrap_list
 from gu1_async.models import CustomSchema, FieldMapping, SchemaCategory, SchemaType
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
     from gu1_async._types import RequestOptions
 
 __all__ = ["CustomSchemas"]
-
-_Body = Mapping[str, Any]
 
 
 def _schemas(body: Any) -> builtins.list[Any]:
@@ -39,11 +38,11 @@ class CustomSchemas(Resource):
         name: str,
         type: SchemaType,
         category: SchemaCategory,
-        schema_data: _Body,
+        schema_data: Body,
         version: str | None = None,
         description: str | None = None,
         is_public: bool | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> CustomSchema:
         """Create a schema; `schema_data` is `{fields[], metadata{}, analysisResults{}}`."""
@@ -87,7 +86,7 @@ class CustomSchemas(Resource):
         self,
         *,
         name: str,
-        mapping_data: _Body,
+        mapping_data: Body,
         description: str | None = None,
         source_schema_id: str | None = None,
         source_schema_name: str | None = None,
@@ -95,7 +94,7 @@ class CustomSchemas(Resource):
         target_schema_name: str | None = None,
         industry: str | None = None,
         collaborators: Sequence[str] | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> FieldMapping:
         """Create a field mapping (`mapping_data` = `{mappings[], templates[], ...}`)."""

@@ -17,15 +17,15 @@ from gu1_async.models import (
 )
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["DataLists"]
 
-_Body = Mapping[str, Any]
 _UPDATE_NOTE = "Needs the permission to update the list (exact string undocumented)."
 
 
@@ -40,10 +40,10 @@ class DataLists(Resource):
         type: DataListType,
         source: DataListSource,
         description: str | None = None,
-        config: _Body | None = None,
-        field_mappings: _Body | None = None,
+        config: Body | None = None,
+        field_mappings: Body | None = None,
         list_priority: int | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> DataList:
         """Create a data list.
@@ -77,20 +77,18 @@ class DataLists(Resource):
         self,
         list_id: str,
         *,
-        items: Sequence[_Body],
-        options: _Body | None = None,
-        extra_body: _Body | None = None,
+        items: Sequence[Body],
+        options: Body | None = None,
+        extra_body: Body | None = None,
         **request_options: Unpack[RequestOptions],
     ) -> DataListItemsResult:
         """Add 1-1000 items (`{primaryValue, searchKeys, category, ...}`) to a list.
 
         `options` is gu1's body field `{batchSize, ignoreDuplicates, updateExisting}`.
         """
-        body = compact({"items": items, "options": options}, extra_body)
-        data = await self._request(
-            "data_lists.add_items", {"list_id": list_id}, json=body, **request_options
-        )
-        return DataListItemsResult.from_api(unwrap(data, "data"))
+        path = {"list_id": list_id}
+        operation = "data_lists.add_items"
+        return await self._add_items(operation, path, items, options, extra_body, request_options)
 
     @endpoint(
         "POST",
@@ -103,10 +101,10 @@ class DataLists(Resource):
         self,
         list_id: str,
         *,
-        items: Sequence[_Body],
+        items: Sequence[Body],
         skip_validation_errors: bool | None = None,
         replace_existing: bool | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> DataListBulkResult:
         """Import many items at once (more than the 1000 `add_items` allows)."""
@@ -135,20 +133,15 @@ class DataLists(Resource):
         self,
         list_type: DataListType,
         *,
-        items: Sequence[_Body],
-        options: _Body | None = None,
-        extra_body: _Body | None = None,
+        items: Sequence[Body],
+        options: Body | None = None,
+        extra_body: Body | None = None,
         **request_options: Unpack[RequestOptions],
     ) -> DataListItemsResult:
         """Add items to the first active list of `list_type`; the result names `list_id`."""
-        body = compact({"items": items, "options": options}, extra_body)
-        data = await self._request(
-            "data_lists.add_items_by_type",
-            {"list_type": list_type},
-            json=body,
-            **request_options,
-        )
-        return DataListItemsResult.from_api(unwrap(data, "data"))
+        path = {"list_type": list_type}
+        operation = "data_lists.add_items_by_type"
+        return await self._add_items(operation, path, items, options, extra_body, request_options)
 
     @endpoint(
         "GET",
@@ -163,10 +156,8 @@ class DataLists(Resource):
         list_id: str,
         *,
         category: str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-        extra_params: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        extra_params: Body | None = None,
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[DataListItem]:
         """Iterate a list's items (page size up to 50,000, the default here).
 
@@ -178,9 +169,7 @@ class DataLists(Resource):
             "items",
             {"list_id": list_id},
             params=query({"category": category}, extra_params),
-            page_size=page_size,
             max_page_size=50_000,
-            limit=limit,
             **options,
         )
 
@@ -201,3 +190,17 @@ class DataLists(Resource):
             "data_lists.check", {"list_type": list_type}, json=body, **options
         )
         return DataListCheckResult.from_api(unwrap(data, "data"))
+
+    async def _add_items(
+        self,
+        operation: str,
+        path: Mapping[str, str],
+        items: Sequence[Body],
+        options: Body | None,
+        extra_body: Body | None,
+        request_options: RequestOptions,
+    ) -> DataListItemsResult:
+        """Add items to a list found by id or by type (`operation`)."""
+        body = compact({"items": items, "options": options}, extra_body)
+        data = await self._request(operation, path, json=body, **request_options)
+        return DataListItemsResult.from_api(unwrap(data, "data"))

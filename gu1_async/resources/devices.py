@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gu1_async._serde import compact, unwrap
 from gu1_async.models import Device, DevicePlatform
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["Devices"]
-
-_Body = Mapping[str, Any]
 
 
 class Devices(Resource):
@@ -48,7 +46,7 @@ class Devices(Resource):
         ip_address: str | None = None,
         is_emulator: bool | None = None,
         is_rooted: bool | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> Device:
         """Register a device for an entity."""
@@ -88,10 +86,7 @@ class Devices(Resource):
     def list(
         self,
         entity_id: str,
-        *,
-        page_size: int | None = None,
-        limit: int | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[Device]:
         """Iterate an entity's devices, most recently seen first (page size up to 1000)."""
         return self._paginate(
@@ -100,8 +95,6 @@ class Devices(Resource):
             "devices",
             {"entity_id": entity_id},
             params={},
-            page_size=page_size,
             max_page_size=1000,
-            limit=limit,
             **options,
         )

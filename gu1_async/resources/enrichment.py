@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from gu1_async._serde import compact, query
 from gu1_async.models import EnrichmentResult, HeadlessExecution, HeadlessResult
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
 from gu1_async.resources._intelligence_params import EnrichByExternalIdParams, EnrichParams
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["Enrichment"]
 
-_Body = Mapping[str, Any]
 _EXECUTE_NOTE = "Needs the permission to execute enrichments (exact string undocumented)."
 
 
@@ -68,9 +67,9 @@ class Enrichment(Resource):
         type: Literal["person", "company"] | str,
         tax_id: str | None = None,
         name: str | None = None,
-        parameters: _Body | None = None,
+        parameters: Body | None = None,
         cached: bool | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> HeadlessResult:
         """Run one enrichment on a tax id and/or name; nothing is stored.
@@ -112,10 +111,8 @@ class Enrichment(Resource):
         entity_type: Literal["all", "person", "company"] | str | None = None,
         sort_by: Literal["createdAt", "tokens"] | str | None = None,
         sort_dir: Literal["asc", "desc"] | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-        extra_params: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        extra_params: Body | None = None,
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[HeadlessExecution]:
         """Iterate the audit list of headless runs (page size up to 100).
 
@@ -136,8 +133,6 @@ class Enrichment(Resource):
             HeadlessExecution,
             "items",
             params=params,
-            page_size=page_size,
             max_page_size=100,
-            limit=limit,
             **options,
         )

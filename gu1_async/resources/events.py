@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as _dt
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, query, structure, unwrap_list
@@ -12,18 +11,18 @@ from gu1_async.ingest import Ingestion, ingest_events
 from gu1_async.models import EventStat, UserEvent, UserEventCreateResult, UserEventType
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
 
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
     from gu1_async.ingest import EventIngestOptions
 
 __all__ = ["Events"]
 
-_Body = Mapping[str, Any]
 _MAX_PAGE = 1000
 
 
@@ -42,7 +41,7 @@ class Events(Resource):
         timestamp: _dt.datetime | str | None = None,
         event_date: _dt.date | str | None = None,
         device_id: str | None = None,
-        device_details: _Body | None = None,
+        device_details: Body | None = None,
         ip_address: str | None = None,
         country: str | None = None,
         is_vpn: bool | None = None,
@@ -52,10 +51,10 @@ class Events(Resource):
         destination_account_id: str | None = None,
         destination_cuit: str | None = None,
         previous_value: str | None = None,
-        metadata: _Body | None = None,
+        metadata: Body | None = None,
         user_agent: str | None = None,
         with_auto_entity: bool | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> UserEventCreateResult:
         """Record one event; name the entity by at least one of id, external id, tax id.
@@ -102,10 +101,8 @@ class Events(Resource):
         event_type: UserEventType | None = None,
         start_date: _dt.datetime | str | None = None,
         end_date: _dt.datetime | str | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-        extra_params: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        extra_params: Body | None = None,
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[UserEvent]:
         """Iterate events, newest first (entity identifiers are OR-ed by gu1).
 
@@ -130,9 +127,7 @@ class Events(Resource):
             UserEvent,
             "events",
             params=params,
-            page_size=page_size,
             max_page_size=_MAX_PAGE,
-            limit=limit,
             **options,
         )
 
@@ -146,10 +141,7 @@ class Events(Resource):
     def list_by_entity(
         self,
         entity_id: str,
-        *,
-        page_size: int | None = None,
-        limit: int | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[UserEvent]:
         """Iterate all events of one entity (matched by id, external id and tax id)."""
         return self._paginate(
@@ -158,9 +150,7 @@ class Events(Resource):
             "events",
             {"entity_id": entity_id},
             params={},
-            page_size=page_size,
             max_page_size=_MAX_PAGE,
-            limit=limit,
             **options,
         )
 

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gu1_async._serde import compact, query, unwrap
 from gu1_async.models import KycStatus, KycValidation
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["DEFAULT_KYC_INTEGRATION", "Kyc"]
-
-_Body = Mapping[str, Any]
 
 DEFAULT_KYC_INTEGRATION = "global_gueno_validation_kyc"
 """Document + selfie + face match + liveness; works in sandbox with no setup."""
@@ -39,8 +37,8 @@ class Kyc(Resource):
         double_check_renaper: bool | None = None,
         workflow_id: str | None = None,
         webhook_url: str | None = None,
-        metadata: _Body | None = None,
-        extra_body: _Body | None = None,
+        metadata: Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> KycValidation:
         """Start a validation session for a person; hand `provider_session_url` to them.
@@ -78,10 +76,8 @@ class Kyc(Resource):
         entity_id: str,
         *,
         status: KycStatus | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-        extra_params: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        extra_params: Body | None = None,
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[KycValidation]:
         """Iterate an entity's validation history, newest first (page size up to 100).
 
@@ -94,9 +90,7 @@ class Kyc(Resource):
             "validations",
             {"entity_id": entity_id},
             params=query({"status": status}, extra_params),
-            page_size=page_size,
             max_page_size=100,
-            limit=limit,
             **options,
         )
 
@@ -117,10 +111,7 @@ class Kyc(Resource):
         self, validation_id: str, *, reason: str, **options: Unpack[RequestOptions]
     ) -> KycValidation:
         """Cancel a pending / in-progress / in-review validation (reason: 5+ chars)."""
-        data = await self._request(
-            "kyc.cancel", {"validation_id": validation_id}, json={"reason": reason}, **options
-        )
-        return _validation(data)
+        return await self._decide("kyc.cancel", validation_id, reason, options)
 
     @endpoint(
         "POST", "/api/kyc/validations/{validation_id}/approve", operation="kyc.approve", doc=50
@@ -129,17 +120,19 @@ class Kyc(Resource):
         self, validation_id: str, *, reason: str, **options: Unpack[RequestOptions]
     ) -> KycValidation:
         """Approve a validation in review (reason: 5+ chars)."""
-        data = await self._request(
-            "kyc.approve", {"validation_id": validation_id}, json={"reason": reason}, **options
-        )
-        return _validation(data)
+        return await self._decide("kyc.approve", validation_id, reason, options)
 
     @endpoint("POST", "/api/kyc/validations/{validation_id}/reject", operation="kyc.reject", doc=51)
     async def reject(
         self, validation_id: str, *, reason: str, **options: Unpack[RequestOptions]
     ) -> KycValidation:
         """Reject a validation in review (reason: 5+ chars)."""
-        data = await self._request(
-            "kyc.reject", {"validation_id": validation_id}, json={"reason": reason}, **options
-        )
+        return await self._decide("kyc.reject", validation_id, reason, options)
+
+    async def _decide(
+        self, operation: str, validation_id: str, reason: str, options: RequestOptions
+    ) -> KycValidation:
+        """Cancel, approve or reject (`operation`) with its `{reason}` body."""
+        path = {"validation_id": validation_id}
+        data = await self._request(operation, path, json={"reason": reason}, **options)
         return _validation(data)

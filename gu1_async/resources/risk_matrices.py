@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gu1_async._serde import structure, unwrap, unwrap_list
 from gu1_async.models import RiskMatrix, RiskMatrixCreateResult
@@ -17,8 +16,6 @@ if TYPE_CHECKING:
     from gu1_async._types import RequestOptions
 
 __all__ = ["RiskMatrices"]
-
-_Body = Mapping[str, Any]
 
 
 class RiskMatrices(Resource):

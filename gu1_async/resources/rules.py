@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from gu1_async._serde import compact, query, unwrap
 from gu1_async.models import Rule, RuleCategory, RuleExecutionResult, RuleStatus
 from gu1_async.pagination import AsyncPaginator
 from gu1_async.resources._base import Resource, endpoint
+from gu1_async.resources._params import Body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from gu1_async._types import RequestOptions
+    from gu1_async._types import PageOptions, RequestOptions
 
 __all__ = ["Rules"]
-
-_Body = Mapping[str, Any]
 
 
 class Rules(Resource):
@@ -36,10 +35,8 @@ class Rules(Resource):
         search: str | None = None,
         sort_by: Literal["name", "priority", "createdAt", "updatedAt", "score"] | str | None = None,
         sort_order: Literal["asc", "desc"] | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-        extra_params: _Body | None = None,
-        **options: Unpack[RequestOptions],
+        extra_params: Body | None = None,
+        **options: Unpack[PageOptions],
     ) -> AsyncPaginator[Rule]:
         """Iterate rules matching the filters (page size up to 100, the default here)."""
         params = query(
@@ -61,9 +58,7 @@ class Rules(Resource):
             Rule,
             "rules",
             params=params,
-            page_size=page_size,
             max_page_size=100,
-            limit=limit,
             **options,
         )
 
@@ -85,14 +80,14 @@ class Rules(Resource):
         enabled: bool | None = None,
         rule_priority: int | None = None,
         score: float | None = None,
-        conditions: _Body | None = None,
-        actions: Sequence[_Body] | None = None,
-        scope: _Body | None = None,
+        conditions: Body | None = None,
+        actions: Sequence[Body] | None = None,
+        scope: Body | None = None,
         target_entity_types: Sequence[str] | None = None,
         evaluation_mode: Literal["sync", "async"] | str | None = None,
         risk_matrix_id: str | None = None,
         tags: Sequence[str] | None = None,
-        extra_body: _Body | None = None,
+        extra_body: Body | None = None,
         **options: Unpack[RequestOptions],
     ) -> Rule:
         """Update a rule (gu1 bumps its version); returns the new version.

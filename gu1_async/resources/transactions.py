@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Transactions"]
 
-_Body = Mapping[str, Any]
-
 
 def _batch_outcome(body: Any) -> TransactionBatchResult | BatchJob:
     """A finished batch, or (202: gu1 moved it to the background) the job to wait on."""
@@ -130,11 +128,8 @@ class Transactions(Resource):
         **options: Unpack[RequestOptions],
     ) -> TransactionDetail:
         """Fetch one transaction by gu1 id (`include_rules_summary` adds `persisted`)."""
-        params = query({"includeRulesSummary": "full" if include_rules_summary else None})
-        data = await self._request(
-            "transactions.get", {"transaction_id": transaction_id}, params=params, **options
-        )
-        return TransactionDetail.from_api(data)
+        path = {"transaction_id": transaction_id}
+        return await self._detail("transactions.get", path, include_rules_summary, options)
 
     @endpoint(
         "GET",
@@ -151,13 +146,20 @@ class Transactions(Resource):
         **options: Unpack[RequestOptions],
     ) -> TransactionDetail:
         """Fetch one transaction by your external id."""
+        path = {"external_id": external_id}
+        operation = "transactions.get_by_external_id"
+        return await self._detail(operation, path, include_rules_summary, options)
+
+    async def _detail(
+        self,
+        operation: str,
+        path: Mapping[str, str],
+        include_rules_summary: bool,
+        options: RequestOptions,
+    ) -> TransactionDetail:
+        """One transaction, by gu1 id or by external id (`operation`)."""
         params = query({"includeRulesSummary": "full" if include_rules_summary else None})
-        data = await self._request(
-            "transactions.get_by_external_id",
-            {"external_id": external_id},
-            params=params,
-            **options,
-        )
+        data = await self._request(operation, path, params=params, **options)
         return TransactionDetail.from_api(data)
 
     def ingest(

@@ -9,18 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._common import (
-    ApiError,
-    bad_request,
-    iso,
-    json_response,
-    new_id,
-    not_found,
-    read_json,
-    require,
-    require_all,
-    require_str,
-)
+from . import _common as fake
 from ._jobs import Job, RowOutcome
 from ._state import FakeState, state_of
 
@@ -57,7 +46,7 @@ def entity_row_processor(state: FakeState) -> Any:
         fields["countryCode"] = row.get("countryCode") or row.get("country") or row.get("_country")
         try:
             entity = state.entities.create(org, fields, now)
-        except ApiError as exc:
+        except fake.ApiError as exc:
             code = "DUPLICATE_EXTERNAL_ID" if exc.status == 409 else "VALIDATION_ERROR"
             return RowOutcome("failed", code, exc.message)
         payload = {"entity": copy.deepcopy(entity), "createdBy": "bulk_import", "metadata": {}}
@@ -69,32 +58,32 @@ def entity_row_processor(state: FakeState) -> Any:
 
 def _accepted(job: Job) -> web.Response:
     body = {"success": True, "jobId": job.job_id, "status": job.status, "totalItems": len(job.rows)}
-    return json_response(body, status=202)
+    return fake.json_response(body, status=202)
 
 
 # -- mappings --------------------------------------------------------------------
 async def list_mappings(request: web.Request) -> web.Response:
-    key = require(request, *ANY_BULK)
+    key = fake.require(request, *ANY_BULK)
     mappings = state_of(request).mappings.get(key.organization_id, {})
-    return json_response({"mappings": list(mappings.values())})
+    return fake.json_response({"mappings": list(mappings.values())})
 
 
 def _check_mapping(body: dict[str, Any], *, creating: bool) -> None:
     if creating:
-        require_str(body, "name")
+        fake.require_str(body, "name")
     if (creating or "target" in body) and body.get("target") not in MAPPING_TARGETS:
-        bad_request(f"target must be one of: {', '.join(sorted(MAPPING_TARGETS))}")
+        fake.bad_request(f"target must be one of: {', '.join(sorted(MAPPING_TARGETS))}")
     if (creating or "columnMapping" in body) and not isinstance(body.get("columnMapping"), dict):
-        bad_request("columnMapping is required and must be an object")
+        fake.bad_request("columnMapping is required and must be an object")
 
 
 async def create_mapping(request: web.Request) -> web.Response:
-    key = require(request, *ANY_BULK)
-    body = await read_json(request)
+    key = fake.require(request, *ANY_BULK)
+    body = await fake.read_json(request)
     _check_mapping(body, creating=True)
-    now = iso(state_of(request).now())
+    now = fake.iso(state_of(request).now())
     mapping = {
-        "id": new_id(),
+        "id": fake.new_id(),
         "name": body["name"],
         "target": body["target"],
         "columnMapping": body["columnMapping"],
@@ -104,32 +93,32 @@ async def create_mapping(request: web.Request) -> web.Response:
         "updatedAt": now,
     }
     state_of(request).mappings.setdefault(key.organization_id, {})[mapping["id"]] = mapping
-    return json_response({"mapping": mapping}, status=201)
+    return fake.json_response({"mapping": mapping}, status=201)
 
 
 def _mapping(request: web.Request, org: str, mapping_id: str) -> dict[str, Any]:
     mapping = state_of(request).mappings.get(org, {}).get(mapping_id)
     if mapping is None:
-        not_found("Mapping")
+        fake.not_found("Mapping")
     return mapping
 
 
 async def update_mapping(request: web.Request) -> web.Response:
-    key = require(request, *ANY_BULK)
+    key = fake.require(request, *ANY_BULK)
     mapping = _mapping(request, key.organization_id, request.match_info["id"])
-    body = await read_json(request)
+    body = await fake.read_json(request)
     _check_mapping(body, creating=False)
     fields = ("name", "target", "columnMapping", "defaultFields", "headersSnapshot")
     mapping.update({k: body[k] for k in fields if k in body})
-    mapping["updatedAt"] = iso(state_of(request).now())
-    return json_response({"mapping": mapping})
+    mapping["updatedAt"] = fake.iso(state_of(request).now())
+    return fake.json_response({"mapping": mapping})
 
 
 async def delete_mapping(request: web.Request) -> web.Response:
-    key = require(request, *ANY_BULK)
+    key = fake.require(request, *ANY_BULK)
     mapping = _mapping(request, key.organization_id, request.match_info["id"])
     del state_of(request).mappings[key.organization_id][mapping["id"]]
-    return json_response({"ok": True})
+    return fake.json_response({"ok": True})
 
 
 # -- imports ---------------------------------------------------------------------
@@ -156,13 +145,13 @@ async def _csv_rows(
     form = await request.post()
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
-        bad_request("file is required (multipart field `file`)")
+        fake.bad_request("file is required (multipart field `file`)")
     mapping_id = form.get("mappingId")
     if not isinstance(mapping_id, str) or not mapping_id:
-        bad_request("mappingId is required")
+        fake.bad_request("mappingId is required")
     mapping = _mapping(request, org, mapping_id)
     if mapping["target"] not in targets:
-        bad_request(f"mapping target must be one of: {', '.join(targets)}")
+        fake.bad_request(f"mapping target must be one of: {', '.join(targets)}")
     text = upload.file.read().decode("utf-8-sig")
     records = list(csv.DictReader(io.StringIO(text)))
     rows = [_apply_mapping(mapping, r) | {"_rowKey": str(i + 2)} for i, r in enumerate(records)]
@@ -172,13 +161,13 @@ async def _csv_rows(
 
 
 async def import_entities_csv(request: web.Request) -> web.Response:
-    key = require(request, "entities:bulk_import")
+    key = fake.require(request, "entities:bulk_import")
     rows, fields = await _csv_rows(
         request, key.organization_id, "entity_person", "entity_company", "entity_mixed"
     )
     mode = fields.get("entityImportMode", "manual_no_enrichment")
     if mode not in IMPORT_MODES:
-        bad_request("entityImportMode must be automatic_enriched or manual_no_enrichment")
+        fake.bad_request("entityImportMode must be automatic_enriched or manual_no_enrichment")
     fixed_type = {"entity_person": "person", "entity_company": "company"}.get(fields["_target"])
     for row in rows:
         row["_importMode"] = mode
@@ -188,20 +177,20 @@ async def import_entities_csv(request: web.Request) -> web.Response:
 
 
 async def import_entities_json(request: web.Request) -> web.Response:
-    key = require_all(request, ("entities:bulk_import",), ("entities:create",))
-    body = await read_json(request)
+    key = fake.require_all(request, ("entities:bulk_import",), ("entities:create",))
+    body = await fake.read_json(request)
     items = body.get("items")
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
-        bad_request("items is required and must be a non-empty array of objects")
+        fake.bad_request("items is required and must be a non-empty array of objects")
     mode = body.get("importMode", "automatic_enriched")
     if mode not in IMPORT_MODES:
-        bad_request("importMode must be automatic_enriched or manual_no_enrichment")
+        fake.bad_request("importMode must be automatic_enriched or manual_no_enrichment")
     rows = [{**item, "_importMode": mode, "_country": body.get("country")} for item in items]
     return _submit(request, "entity_automatic", key.organization_id, rows, body)
 
 
 async def import_user_events_csv(request: web.Request) -> web.Response:
-    key = require(request, "events:create")
+    key = fake.require(request, "events:create")
     rows, fields = await _csv_rows(request, key.organization_id, "user_event")
     return _submit(request, "user_event_batch", key.organization_id, rows, fields)
 
@@ -218,35 +207,35 @@ def _submit(
             request.transport.close()
         return web.Response()
     if lost and status is not None:
-        error = ApiError(status, "SERVICE_UNAVAILABLE", "Service temporarily unavailable")
-        return json_response(error.body(), status=status)
+        error = fake.ApiError(status, "SERVICE_UNAVAILABLE", "Service temporarily unavailable")
+        return fake.json_response(error.body(), status=status)
     return _accepted(job)
 
 
 # -- jobs ------------------------------------------------------------------------
 async def get_job(request: web.Request) -> web.Response:
-    key = require(request, *ANY_BULK)
+    key = fake.require(request, *ANY_BULK)
     job = state_of(request).jobs.get(key.organization_id, request.match_info["jobId"])
     body: dict[str, Any] = {"success": True, "job": job.to_api()}
     if request.query.get("include") == "failures":
         body["failures"] = _failures_body(job)
-    return json_response(body)
+    return fake.json_response(body)
 
 
 async def control_job(request: web.Request) -> web.Response:
-    body = await read_json(request)
+    body = await fake.read_json(request)
     kind, action = body.get("kind"), body.get("action")
     if kind not in KIND_PERMISSION:
-        bad_request("kind must be one of: " + ", ".join(sorted(KIND_PERMISSION)))
+        fake.bad_request("kind must be one of: " + ", ".join(sorted(KIND_PERMISSION)))
     if action not in ("pause", "resume", "cancel"):
-        bad_request("action must be pause, resume or cancel")
-    key = require(request, KIND_PERMISSION[kind])
+        fake.bad_request("action must be pause, resume or cancel")
+    key = fake.require(request, KIND_PERMISSION[kind])
     state = state_of(request)
     job = state.jobs.get(key.organization_id, request.match_info["jobId"])
     if job.kind != kind:
-        bad_request(f"job {job.job_id} is a {job.kind} job")
+        fake.bad_request(f"job {job.job_id} is a {job.kind} job")
     state.jobs.control(job, action, state.now())
-    return json_response({"success": True, "job": job.to_api()})
+    return fake.json_response({"success": True, "job": job.to_api()})
 
 
 def _failures_body(job: Job) -> dict[str, Any]:
@@ -269,19 +258,19 @@ def _failures_body(job: Job) -> dict[str, Any]:
 
 
 def _job_of_kind(request: web.Request, kind: str) -> Job:
-    key = require(request, *ANY_BULK)
+    key = fake.require(request, *ANY_BULK)
     job = state_of(request).jobs.get(key.organization_id, request.match_info["jobId"])
     if job.kind != kind:
-        not_found("Job")
+        fake.not_found("Job")
     return job
 
 
 async def entity_failures(request: web.Request) -> web.Response:
-    return json_response(_failures_body(_job_of_kind(request, "entity_automatic")))
+    return fake.json_response(_failures_body(_job_of_kind(request, "entity_automatic")))
 
 
 async def user_event_failures(request: web.Request) -> web.Response:
-    return json_response(_failures_body(_job_of_kind(request, "user_event_batch")))
+    return fake.json_response(_failures_body(_job_of_kind(request, "user_event_batch")))
 
 
 def _csv_response(header: list[str], rows: list[list[Any]]) -> web.Response:

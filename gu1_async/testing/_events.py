@@ -7,17 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._common import (
-    ApiError,
-    bad_request,
-    iso,
-    json_response,
-    new_id,
-    not_found,
-    read_json,
-    require,
-    require_str,
-)
+from . import _common as fake
 from ._jobs import RowOutcome
 from ._state import FakeState, state_of
 
@@ -74,19 +64,19 @@ def _resolve_entity(
             payload = {"entity": copy.deepcopy(entity), "createdBy": "event", "metadata": {}}
             state.emit("entity.created", payload, org)
             return entity, True
-    not_found("Entity")
+    fake.not_found("Entity")
 
 
 def _touch_device(
     state: FakeState, entity: dict[str, Any], fields: dict[str, Any], now: float
 ) -> dict[str, Any]:
     devices = state.devices.setdefault(entity["id"], {})
-    device_id = fields.get("deviceId") or new_id()
-    stamp = iso(now)
+    device_id = fields.get("deviceId") or fake.new_id()
+    stamp = fake.iso(now)
     device = devices.get(device_id)
     if device is None:
         device = devices[device_id] = {
-            "id": new_id(),
+            "id": fake.new_id(),
             "deviceId": device_id,
             "externalId": None,
             "entityId": entity["id"],
@@ -107,13 +97,13 @@ def record_event(
     state: FakeState, org: str, body: dict[str, Any], now: float, *, auto_entity: bool
 ) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """Validate and store one user event; returns (event, entity, entity was created)."""
-    event_type = require_str(body, "eventType")
+    event_type = fake.require_str(body, "eventType")
     if not any(body.get(k) for k in ("entityId", "entityExternalId", "taxId")):
-        bad_request("At least one of entityId, entityExternalId or taxId is required")
+        fake.bad_request("At least one of entityId, entityExternalId or taxId is required")
     entity, created = _resolve_entity(state, org, body, auto_entity, now)
-    stamp = iso(now)
+    stamp = fake.iso(now)
     event = {
-        "id": new_id(),
+        "id": fake.new_id(),
         "eventType": event_type,
         "userId": body.get("userId"),
         "entityId": entity["id"],
@@ -138,14 +128,14 @@ def record_event(
 
 
 async def create_event(request: web.Request) -> web.Response:
-    key = require(request, "events:create")
-    body = await read_json(request)
+    key = fake.require(request, "events:create")
+    body = await fake.read_json(request)
     state = state_of(request)
     auto = request.query.get("withAutoEntity", "false").lower() == "true"
     event, entity, created = record_event(
         state, key.organization_id, body, state.now(), auto_entity=auto
     )
-    return json_response(
+    return fake.json_response(
         {"success": True, "event": event, "entity": {"id": entity["id"], "wasCreated": created}},
         status=201,
     )
@@ -156,9 +146,9 @@ def _page(request: web.Request, default: int) -> tuple[int, int]:
         limit = int(request.query.get("limit", default))
         offset = int(request.query.get("offset", 0))
     except ValueError:
-        bad_request("limit and offset must be integers")
+        fake.bad_request("limit and offset must be integers")
     if not 1 <= limit <= 1000 or offset < 0:
-        bad_request("limit must be 1-1000 and offset >= 0")
+        fake.bad_request("limit must be 1-1000 and offset >= 0")
     return limit, offset
 
 
@@ -178,7 +168,7 @@ def _newest_first(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def list_events(request: web.Request) -> web.Response:
-    key = require(request, "events:read")
+    key = fake.require(request, "events:read")
     limit, offset = _page(request, 100)
     q = request.query
     found = [e for e in state_of(request).events if e["organizationId"] == key.organization_id]
@@ -198,11 +188,11 @@ async def list_events(request: web.Request) -> web.Response:
         found = [e for e in found if e["timestamp"] >= q["start_date"]]
     if "end_date" in q:
         found = [e for e in found if e["timestamp"] <= q["end_date"]]
-    return json_response(_paginated("events", _newest_first(found), limit, offset))
+    return fake.json_response(_paginated("events", _newest_first(found), limit, offset))
 
 
 async def list_entity_events(request: web.Request) -> web.Response:
-    key = require(request, "events:read")
+    key = fake.require(request, "events:read")
     limit, offset = _page(request, 100)
     state = state_of(request)
     entity = state.entities.fetch(key.organization_id, request.match_info["entityId"])
@@ -215,27 +205,27 @@ async def list_entity_events(request: web.Request) -> web.Response:
         "name": entity["name"],
         "type": entity["type"],
     }
-    return json_response(body)
+    return fake.json_response(body)
 
 
 async def register_device(request: web.Request) -> web.Response:
-    key = require(request, "devices:create")
-    body = await read_json(request)
+    key = fake.require(request, "devices:create")
+    body = await fake.read_json(request)
     state = state_of(request)
     entity = state.entities.fetch(key.organization_id, request.match_info["entityId"])
     device = _touch_device(state, entity, body, state.now())
-    return json_response({"success": True, "device": device}, status=201)
+    return fake.json_response({"success": True, "device": device}, status=201)
 
 
 async def list_devices(request: web.Request) -> web.Response:
-    key = require(request, "devices:read")
+    key = fake.require(request, "devices:read")
     limit, offset = _page(request, 50)
     state = state_of(request)
     entity = state.entities.fetch(key.organization_id, request.match_info["entityId"])
     devices = sorted(
         state.devices.get(entity["id"], {}).values(), key=lambda d: d["lastSeenAt"], reverse=True
     )
-    return json_response(_paginated("devices", devices, limit, offset))
+    return fake.json_response(_paginated("devices", devices, limit, offset))
 
 
 def event_row_processor(state: FakeState) -> Any:
@@ -245,7 +235,7 @@ def event_row_processor(state: FakeState) -> Any:
         body = {k: v for k, v in row.items() if not k.startswith("_")}
         try:
             record_event(state, org, body, now, auto_entity=True)
-        except ApiError as exc:
+        except fake.ApiError as exc:
             code = "ENTITY_NOT_FOUND" if exc.status == 404 else "VALIDATION_ERROR"
             return RowOutcome("failed", code, exc.message)
         return RowOutcome("ok")

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ._common import (
-    bad_request,
-    json_response,
-    not_found,
-    read_json,
-    require,
-    require_str,
-)
+from . import _common as fake
 from ._kyc_store import OPEN
 from ._state import FakeState, state_of
 
@@ -19,33 +12,35 @@ __all__ = ["add_kyc_routes"]
 
 
 async def create_validation(request: web.Request) -> web.Response:
-    key = require(request, "kyc:create")
-    body = await read_json(request)
-    entity_id = require_str(body, "entityId")
-    require_str(body, "integrationCode")
+    key = fake.require(request, "kyc:create")
+    body = await fake.read_json(request)
+    entity_id = fake.require_str(body, "entityId")
+    fake.require_str(body, "integrationCode")
     state = state_of(request)
     entity = state.entities.fetch(key.organization_id, entity_id)
     if entity["type"] != "person":
-        bad_request("KYC validations are for person entities")
-    return json_response(state.kyc.create(entity, body, state.now()), status=201)
+        fake.bad_request("KYC validations are for person entities")
+    return fake.json_response(state.kyc.create(entity, body, state.now()), status=201)
 
 
 async def get_validation(request: web.Request) -> web.Response:
-    key = require(request, "kyc:read")
-    return json_response(state_of(request).kyc.fetch(key.organization_id, request.match_info["id"]))
+    key = fake.require(request, "kyc:read")
+    return fake.json_response(
+        state_of(request).kyc.fetch(key.organization_id, request.match_info["id"])
+    )
 
 
 async def list_entity_validations(request: web.Request) -> web.Response:
-    key = require(request, "kyc:read")
+    key = fake.require(request, "kyc:read")
     state = state_of(request)
     entity = state.entities.fetch(key.organization_id, request.match_info["entityId"])
     try:
         page = int(request.query.get("page", 1))
         limit = int(request.query.get("limit", 100))
     except ValueError:
-        bad_request("page and limit must be integers")
+        fake.bad_request("page and limit must be integers")
     if page < 1 or not 1 <= limit <= 100:
-        bad_request("page must be >= 1 and limit 1-100")
+        fake.bad_request("page must be >= 1 and limit 1-100")
     found = [v for v in state.kyc.by_id.values() if v["entityId"] == entity["id"]]
     if "status" in request.query:
         found = [v for v in found if v["status"] == request.query["status"]]
@@ -54,31 +49,33 @@ async def list_entity_validations(request: web.Request) -> web.Response:
         found = [v for v in found if v["isCurrent"] == current]
     found.reverse()  # newest first
     items = found[(page - 1) * limit : page * limit]
-    return json_response({"validations": items, "total": len(found), "page": page, "limit": limit})
+    return fake.json_response(
+        {"validations": items, "total": len(found), "page": page, "limit": limit}
+    )
 
 
 async def current_validation(request: web.Request) -> web.Response:
-    key = require(request, "kyc:read")
+    key = fake.require(request, "kyc:read")
     state = state_of(request)
     entity = state.entities.fetch(key.organization_id, request.match_info["entityId"])
     for validation in state.kyc.by_id.values():
         if validation["entityId"] == entity["id"] and validation["isCurrent"]:
-            return json_response(validation)
-    not_found("Current validation")
+            return fake.json_response(validation)
+    fake.not_found("Current validation")
 
 
 async def _decide(request: web.Request, status: str, allowed_from: frozenset[str]) -> web.Response:
-    key = require(request, "kyc:edit")
-    body = await read_json(request)
-    require_str(body, "reason", min_len=5)
+    key = fake.require(request, "kyc:edit")
+    body = await fake.read_json(request)
+    fake.require_str(body, "reason", min_len=5)
     state = state_of(request)
     validation = state.kyc.fetch(key.organization_id, request.match_info["id"])
     if validation["status"] not in allowed_from:
-        bad_request(f"validation is {validation['status']}", code="INVALID_STATUS")
+        fake.bad_request(f"validation is {validation['status']}", code="INVALID_STATUS")
     # The reason goes in first, so the webhook that set_status sends carries it.
     validation["metadata"] = {**validation["metadata"], "reason": body["reason"]}
     state.kyc.set_status(validation, status, state.now())
-    return json_response(validation)
+    return fake.json_response(validation)
 
 
 async def cancel_validation(request: web.Request) -> web.Response:

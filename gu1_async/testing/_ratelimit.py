@@ -88,14 +88,17 @@ class _Window:
         self.used += 1
 
     def usage(self, now: float) -> WindowUsage:
-        start = now if self.start is None else self.start
         return WindowUsage(
             limit=self.limit,
             period=self.period,
             used=self.used,
             remaining=max(0, self.limit - self.used),
-            resets_at=start + self.duration,
+            resets_at=self._opened(now) + self.duration,
         )
+
+    def _opened(self, now: float) -> float:
+        """When the window now counted began (a window not yet opened begins now)."""
+        return now if self.start is None else self.start
 
 
 @attrs.define
@@ -118,15 +121,8 @@ class _SlidingLog(_Window):
         self.log.append(now)
         self.used = len(self.log)
 
-    def usage(self, now: float) -> WindowUsage:
-        oldest = self.log[0] if self.log else now
-        return WindowUsage(
-            limit=self.limit,
-            period=self.period,
-            used=self.used,
-            remaining=max(0, self.limit - self.used),
-            resets_at=oldest + self.duration,
-        )
+    def _opened(self, now: float) -> float:
+        return self.log[0] if self.log else now  # the oldest request still counted
 
 
 def _msec(now: float) -> int:

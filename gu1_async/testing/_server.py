@@ -21,12 +21,12 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from types import TracebackType
 from typing import Any
 
 import attrs
 from aiohttp import web
 
+from .._closing import AsyncClosing
 from ._common import (
     KEY,
     ApiError,
@@ -64,7 +64,7 @@ def _check_rate(name: str, value: float) -> float:
     return value
 
 
-class FakeGu1Server:
+class FakeGu1Server(AsyncClosing):
     """An in-memory gu1 API on a real loopback port (see docs/fake-server.md).
 
     Args:
@@ -316,17 +316,11 @@ class FakeGu1Server:
             await self._runner.cleanup()
             self._runner = None
 
+    aclose = close  # what leaving `async with` awaits (AsyncClosing)
+
     async def __aenter__(self) -> FakeGu1Server:
         await self.start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def __repr__(self) -> str:
         where = self._url or "not started"

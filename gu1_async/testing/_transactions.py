@@ -6,14 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._common import (
-    ApiError,
-    bad_request,
-    json_response,
-    not_found,
-    read_json,
-    require,
-)
+from . import _common as fake
 from ._jobs import RowOutcome
 from ._state import FakeState, state_of
 from ._transaction_store import SYNC_BATCH_LIMIT
@@ -22,31 +15,31 @@ __all__ = ["add_transaction_routes", "transaction_row_processor"]
 
 
 async def create_transaction(request: web.Request) -> web.Response:
-    key = require(request, "transactions:create")
-    body = await read_json(request)
+    key = fake.require(request, "transactions:create")
+    body = await fake.read_json(request)
     state = state_of(request)
     transaction = state.transactions.create(key.organization_id, body, state.now())
-    return json_response({"transaction": transaction}, status=201)
+    return fake.json_response({"transaction": transaction}, status=201)
 
 
 def _read(transaction: dict[str, Any]) -> web.Response:
-    return json_response({"transaction": transaction, "persisted": {}, "baseCurrency": "USD"})
+    return fake.json_response({"transaction": transaction, "persisted": {}, "baseCurrency": "USD"})
 
 
 async def get_transaction(request: web.Request) -> web.Response:
-    key = require(request, "transactions:read")
+    key = fake.require(request, "transactions:read")
     transaction = state_of(request).transactions.by_id.get(request.match_info["id"])
     if transaction is None or transaction["organizationId"] != key.organization_id:
-        not_found("Transaction")
+        fake.not_found("Transaction")
     return _read(transaction)
 
 
 async def get_by_external_id(request: web.Request) -> web.Response:
-    key = require(request, "transactions:read")
+    key = fake.require(request, "transactions:read")
     store = state_of(request).transactions
     transaction = store.find_external(key.organization_id, request.match_info["externalId"])
     if transaction is None:
-        not_found("Transaction")
+        fake.not_found("Transaction")
     return _read(transaction)
 
 
@@ -56,7 +49,7 @@ def transaction_row_processor(state: FakeState) -> Any:
     def process(org: str, row: dict[str, Any], now: float) -> RowOutcome:
         try:
             state.transactions.create(org, row, now)
-        except ApiError as exc:
+        except fake.ApiError as exc:
             if exc.status == 409 and row.get("_skipDuplicates"):
                 return RowOutcome("skipped", "SKIPPED_DUPLICATE_EXTERNAL_ID")
             return RowOutcome("failed", exc.code, exc.message)
@@ -66,30 +59,30 @@ def transaction_row_processor(state: FakeState) -> Any:
 
 
 async def _batch(request: web.Request, *, background: bool) -> web.Response:
-    key = require(request, "transactions:create")
-    body = await read_json(request)
+    key = fake.require(request, "transactions:create")
+    body = await fake.read_json(request)
     items = body.get("transactions")
     if not isinstance(items, list) or not items or not all(isinstance(t, dict) for t in items):
-        bad_request("transactions is required and must be a non-empty array of objects")
+        fake.bad_request("transactions is required and must be a non-empty array of objects")
     if len(items) > 100_000:
-        bad_request("at most 100000 transactions per request")
+        fake.bad_request("at most 100000 transactions per request")
     state = state_of(request)
     skip = bool(body.get("skipDuplicates"))
     rows = [{**t, "_skipDuplicates": skip, "_rowKey": t.get("externalId")} for t in items]
     if background or len(rows) > SYNC_BATCH_LIMIT:
         job = state.jobs.submit("transaction_batch", key.organization_id, rows, state.now())
         body = {"success": True, "jobId": job.job_id, "status": job.status, "message": "queued"}
-        return json_response(body, status=202)
+        return fake.json_response(body, status=202)
     created, errors, skipped = [], [], 0
     for row in rows:
         try:
             created.append(state.transactions.create(key.organization_id, row, state.now()))
-        except ApiError as exc:
+        except fake.ApiError as exc:
             if exc.status == 409 and skip:
                 skipped += 1
             else:
                 errors.append({"externalId": row.get("externalId"), "error": exc.message})
-    return json_response(
+    return fake.json_response(
         {
             "success": not errors,
             "created": len(created),

@@ -33,6 +33,9 @@ async def good(client: Gu1Client) -> None:
         name="m", target="entity", column_mapping={"tax": "taxId"}
     )
     await client.transactions.upload(file=FilePart("t.csv", b"a,b"), validate_gap=True)
+    await client.events.list(event_type="login", page_size=100, limit=5).collect()
+    await client.devices.list("ent-1", page_size=10, timeout=2.0).collect()
+    await client.request("GET", "/entities", params={"limit": 1}, headers={"X-A": "b"})
 
 
 async def bad(client: Gu1Client) -> None:
@@ -43,6 +46,9 @@ async def bad(client: Gu1Client) -> None:
     await client.entities.update("ent-1", nam="Ada")  # E: "nam"
     await client.bulk_imports.import_entities(items=[{}], depth="deep")  # E: "depth"
     await client.transactions.upload(file="t.csv")  # E: "file"
+    client.events.list(page_size="all")  # E: "page_size"
+    client.kyc.list_for_entity("ent-1", limt=5)  # E: "limt"
+    await client.request("GET", "/entities", jsn={})  # E: "jsn"
 """
 
 

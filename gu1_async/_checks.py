@@ -8,9 +8,10 @@ value may be a credential.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from urllib.parse import urlsplit
 
 from ._auth import ApiKey
@@ -21,6 +22,7 @@ __all__ = [
     "check_environment",
     "check_header_value",
     "check_headers",
+    "check_keywords",
     "check_organization_id",
     "host_environment",
     "is_loopback",
@@ -44,6 +46,22 @@ _NON_PRODUCTION_LABELS = frozenset(
     {"sandbox", "test", "testing", "staging", "stage", "dev", "development", "local", "qa"}
 )
 _PRODUCTION_LABELS = frozenset({"prod", "production", "live"})
+
+
+def check_keywords(given: Collection[str], known: Collection[str], *, call: str) -> None:
+    """Refuse a keyword `call` does not take, as Python does for a plain signature.
+
+    Methods typed with `**kwargs: Unpack[SomeTypedDict]` get no such check from Python;
+    without it a misspelled keyword (`jsn=`) would be dropped silently.
+
+    Raises:
+        TypeError: naming the keyword and the nearest known one.
+    """
+    for key in given:
+        if key not in known:
+            near = difflib.get_close_matches(key, list(known), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise TypeError(f"{call}() got an unexpected keyword argument {key!r}{hint}")
 
 
 def is_loopback(host: str) -> bool:

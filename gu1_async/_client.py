@@ -17,14 +17,14 @@ import attrs
 
 from . import _wiring, resources
 from ._auth import ApiKey
-from ._checks import check_base_url, check_environment, check_organization_id
+from ._checks import check_base_url, check_environment, check_keywords, check_organization_id
 from ._clock import Clock, LoopClock
 from ._closing import AsyncClosing
 from ._errors import ConfigurationError
 from ._ratelimit_headers import RateLimitSnapshot
 from ._retry import RetryPolicy
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport
-from ._types import UNSET, Priority, Timeout
+from ._types import UNSET, Priority, RequestBody, Timeout
 from ._version import __version__
 from ._wiring import KeyProvider, KeySlot, Pool, Settings, build_requester
 from .governor import Governor, Plan
@@ -34,12 +34,11 @@ from .hooks import Hooks, HookSet
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
 
-    from ._types import RequestBody
-
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RESPONSE_SIZE", "Gu1Client"]
 
 DEFAULT_BASE_URL = "https://api.gu1.ai"
 BASE_URL_ENV_VAR = "GU1_BASE_URL"
+_BODY_KEYS = frozenset(RequestBody.__annotations__)
 
 
 class Gu1Client(AsyncClosing):
@@ -252,6 +251,7 @@ class Gu1Client(AsyncClosing):
             ConfigurationError: `path` has a `.`/`..` segment in any spelling (see
                 docs/security.md); it is not sent.
         """
+        check_keywords(body, _BODY_KEYS, call="Gu1Client.request")
         params, json, files = body.get("params"), body.get("json"), body.get("files")
         return self._requester.send(
             method, path, params, json, files, headers, timeout, priority, max_wait

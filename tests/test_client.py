@@ -156,6 +156,15 @@ async def test_bad_method_and_path_rejected_before_sending(mock_api: aioresponse
     assert not mock_api.requests
 
 
+async def test_a_misspelled_keyword_is_refused_not_dropped(mock_api: aioresponses) -> None:
+    # `request` takes its body keywords as `**body: Unpack[RequestBody]`: Python no longer
+    # refuses an unknown one, so the client must, or `jsn=` would send no body at all.
+    async with Gu1Client(FAKE_KEY) as client:
+        with pytest.raises(TypeError, match=r"unexpected keyword argument 'jsn'.*'json'"):
+            await client.request("POST", "/entities", jsn={"name": "x"})  # type: ignore[call-arg]
+    assert not mock_api.requests
+
+
 async def test_get_retries_transient_then_succeeds(mock_api: aioresponses) -> None:
     url = f"{BASE}/entities/e1"
     mock_api.get(url, status=503, payload={"error": "busy"}, headers=HEADERS)

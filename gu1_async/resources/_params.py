@@ -17,12 +17,12 @@ or `extra_fields` (multipart) adds or overrides top-level fields verbatim.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any, TypeAlias, cast
 
 import attrs
 
+from gu1_async._checks import check_keywords
 from gu1_async._serde import to_camel
 from gu1_async._types import RequestOptions
 
@@ -67,11 +67,7 @@ def given(params: Mapping[str, object], spec: type[Any], *, call: str) -> Given:
             required one missing: the errors Python raises for a plain signature.
     """
     known: tuple[str, ...] = tuple(spec.__annotations__)
-    for key in params:
-        if key not in known:
-            near = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise TypeError(f"{call}() got an unexpected keyword argument {key!r}{hint}")
+    check_keywords(params, known, call=call)
     missing = [key for key in known if key in spec.__required_keys__ and key not in params]
     if missing:
         names = ", ".join(repr(key) for key in missing)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._auth import ApiKey
-from ._checks import check_headers
+from ._checks import check_headers, check_keywords
 from ._clock import Clock
 from ._errors import (
     APIConnectionError,
@@ -31,13 +31,12 @@ from ._redact import redact_path, sent, summary
 from ._response import InvalidJSONBody, decode_json, error_from_response
 from ._retry import RetryBudget, RetryPolicy, classify, retry_failed_request
 from ._transport import AiohttpTransport, RawRequest, RawResponse, _path_of
-from ._types import JSON, UNSET, FormFields, Params, Priority, Timeout
+from ._types import JSON, UNSET, FormFields, Params, Priority, RequestCall, Timeout
 from .governor import Governor, Permit
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._types import RequestCall
 
 __all__ = ["HttpRequester"]
 
@@ -45,6 +44,7 @@ log = logging.getLogger("gu1_async")
 
 _new_tuple = tuple.__new__
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_CALL_KEYS = frozenset(RequestCall.__annotations__)
 _TEXT_TYPES = frozenset({"text/csv", "text/plain"})
 _REQUEST_ID_HEADERS = ("x-request-id", "x-gu1-request-id", "x-correlation-id")
 # A path of only these characters has no dot segment and nothing to escape (no '.', no
@@ -121,7 +121,12 @@ class HttpRequester:
         """Send one logical request; await it for its decoded JSON body (None if empty).
 
         (A plain method returning `send()`'s coroutine: no coroutine frame of its own.)
+
+        Raises:
+            TypeError: a keyword `RequestCall` does not know (a resource method's misspelled
+                option, `timout=`), named with the nearest known one, not dropped.
         """
+        check_keywords(call, _CALL_KEYS, call=call.get("operation") or "request")
         return self.send(
             method,
             path,

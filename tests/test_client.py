@@ -165,6 +165,18 @@ async def test_a_misspelled_keyword_is_refused_not_dropped(mock_api: aioresponse
     assert not mock_api.requests
 
 
+async def test_a_resource_methods_misspelled_option_is_refused(mock_api: aioresponses) -> None:
+    # Options travel as `**options: Unpack[RequestOptions]`: the requester checks them.
+    async with Gu1Client(FAKE_KEY) as client:
+        with pytest.raises(
+            TypeError,
+            match=r"alerts\.acknowledge\(\) got an unexpected keyword argument 'timout'"
+            r"; did you mean 'timeout'\?",
+        ):
+            await client.alerts.acknowledge("al_1", timout=5)  # type: ignore[call-arg]
+    assert not mock_api.requests
+
+
 async def test_get_retries_transient_then_succeeds(mock_api: aioresponses) -> None:
     url = f"{BASE}/entities/e1"
     mock_api.get(url, status=503, payload={"error": "busy"}, headers=HEADERS)

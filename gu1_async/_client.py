@@ -254,7 +254,7 @@ class Gu1Client(AsyncClosing):
         check_keywords(body, _BODY_KEYS, call="Gu1Client.request")
         params, json, files = body.get("params"), body.get("json"), body.get("files")
         return self._requester.send(
-            method, path, params, json, files, headers, timeout, priority, max_wait
+            method, None, priority, path, params, json, files, headers, timeout, max_wait
         )
 
     # -- views ---------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 __all__ = ["AsyncClosing"]
 
 
@@ -19,10 +17,5 @@ class AsyncClosing:
         """Release what the object holds; each subclass says what that is."""
         raise NotImplementedError
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

@@ -14,17 +14,15 @@ built, the `Call` is built on first use, and a wrapper nobody needs is not insta
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from ._auth import ApiKey
 from ._errors import APIStatusError
-from ._ratelimit_headers import RateLimitReader
 from ._requester import HttpRequester
-from ._retry import RetryBudget
 from ._transport import RawRequest, RawResponse
-from ._types import JSON, FormFields, Params, Priority, Timeout
+from ._types import Priority
 from .governor import Governor, Permit
 from .hooks import (
     Call,
@@ -202,31 +200,16 @@ class ObservedRequester(HttpRequester):
         self._ends = self._ends or self._call_end is not None
         super().__init__(**kwargs)
 
-    def use_key(
-        self,
-        api_key: ApiKey,
-        governor: Governor,
-        rate_limits: RateLimitReader,
-        retry_budget: RetryBudget | None,
-        on_operation: Callable[[str], None],
-    ) -> None:
+    def use_key(self, api_key: ApiKey, governor: Governor, /, *rest: Any) -> None:
+        # `rest`: the other arguments of `HttpRequester.use_key`, untouched.
         self._key_id = self._key_id_of(api_key)
         watched: Any = _ObservingGovernor(governor, self._hooks, self._now)
-        super().use_key(api_key, watched, rate_limits, retry_budget, on_operation)
+        super().use_key(api_key, watched, *rest)
 
     async def send(
-        self,
-        method: str,
-        path: str,
-        params: Params | None,
-        json: JSON,
-        files: FormFields | None,
-        extra_headers: Mapping[str, str] | None,
-        timeout: float | Timeout | None,
-        priority: Priority | None,
-        max_wait: float | None,
-        operation: str | None = None,
+        self, method: str, operation: str | None, priority: Priority | None, /, *request: Any
     ) -> Any:
+        # `request`: the path and the rest of `HttpRequester.send`'s arguments, untouched.
         progress = _Progress(
             self, method, operation, self._priority if priority is None else priority
         )
@@ -237,18 +220,7 @@ class ObservedRequester(HttpRequester):
         started = self._now() if call_end is not None else 0.0
         error: str | None = None
         try:
-            return await super().send(
-                method,
-                path,
-                params,
-                json,
-                files,
-                extra_headers,
-                timeout,
-                priority,
-                max_wait,
-                operation,
-            )
+            return await super().send(method, operation, priority, *request)
         except BaseException as exc:
             if call_end is not None:
                 error = (

@@ -80,6 +80,10 @@ class RateLimitSnapshot:
         )
 
 
+Texts = tuple["str | None", "str | None", "str | None", "str | None", "str | None"]
+"""Five header values (None where absent), in the order `parse` unpacks them."""
+
+
 def parse_rate_limit_headers(
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     *,
@@ -99,20 +103,22 @@ def parse_rate_limit_headers(
         values = _lower_keys(headers)
     except Exception:  # pragma: no cover - belt and braces: the parser is total
         return RateLimitSnapshot(received_at=received_at)
-    return parse_rate_limit_values(
-        limit=values.get("x-ratelimit-limit"),
-        remaining=values.get("x-ratelimit-remaining"),
-        reset=values.get("x-ratelimit-reset"),
-        retry_after=values.get("retry-after"),
-        date=values.get("date"),
-        received_at=received_at,
-        ratelimit=values.get("ratelimit"),
-        ratelimit_policy=values.get("ratelimit-policy"),
-        ratelimit_limit=values.get("ratelimit-limit"),
-        ratelimit_remaining=values.get("ratelimit-remaining"),
-        ratelimit_reset=values.get("ratelimit-reset"),
-        max_reset=max_reset,
+    get = values.get
+    texts: Texts = (
+        get("x-ratelimit-limit"),
+        get("x-ratelimit-remaining"),
+        get("x-ratelimit-reset"),
+        get("retry-after"),
+        get("date"),
     )
+    ietf: Texts = (
+        get("ratelimit"),
+        get("ratelimit-policy"),
+        get("ratelimit-limit"),
+        get("ratelimit-remaining"),
+        get("ratelimit-reset"),
+    )
+    return parse(texts, ietf, received_at, max_reset, [])
 
 
 def parse_rate_limit_values(
@@ -150,9 +156,6 @@ def parse_rate_limit_values(
         max_reset,
         [],
     )
-
-
-Texts = tuple["str | None", "str | None", "str | None", "str | None", "str | None"]
 
 
 def parse(

@@ -178,9 +178,8 @@ def retry_after_seconds(
         max_reset: the longest wait believed; a longer one is None and goes to `refused`.
         refused: collects `("Retry-After", raw)` when the wait is refused for its length.
     """
-    if not raw:
+    if not raw or not (raw := raw.strip()):
         return None
-    raw = raw.strip()
     seconds = _number(raw)
     if seconds is None:
         when = http_date(raw)

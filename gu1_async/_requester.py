@@ -99,6 +99,7 @@ class HttpRequester:
         rate_limits: RateLimitReader,
         retry_budget: RetryBudget | None,
         on_operation: Callable[[str], None],
+        /,
     ) -> None:
         """Send new calls with `api_key`, within its own governor (key rotation).
 
@@ -129,33 +130,36 @@ class HttpRequester:
         check_keywords(call, _CALL_KEYS, call=call.get("operation") or "request")
         return self.send(
             method,
+            call.get("operation"),
+            call.get("priority"),
             path,
             call.get("params"),
             call.get("json"),
             call.get("files"),
             call.get("extra_headers"),
             call.get("timeout"),
-            call.get("priority"),
             call.get("max_wait", UNSET),
-            call.get("operation"),
         )
 
     async def send(
         self,
         method: str,
+        operation: str | None,
+        priority: Priority | None,
         path: str,
         params: Params | None,
         json: JSON,
         files: FormFields | None,
         extra_headers: Mapping[str, str] | None,
         timeout: float | Timeout | None,
-        priority: Priority | None,
         max_wait: float | None,
-        operation: str | None = None,
+        /,
     ) -> Any:
         """`request()` with every option spelled out (`Gu1Client.request` calls it directly).
 
-        `priority=None` and `max_wait=UNSET` mean this requester's defaults.
+        `priority=None` and `max_wait=UNSET` mean this requester's defaults. What names the
+        call (method, operation, priority) comes first, so that `ObservedRequester` can
+        read it and pass the rest through without restating this signature.
         """
         method = method.upper()
         if method not in _METHODS:
@@ -185,14 +189,13 @@ class HttpRequester:
         if operation is not None:
             self._on_operation(operation)
 
-        # The first attempt is spelled out here rather than awaited through `_attempt`:
+        # The first attempt is spelled out here rather than awaited through `_exchange`:
         # every coroutine frame between the caller and aiohttp is crossed again each time
         # aiohttp suspends and resumes, and success on the first try is the common case.
+        # Most requests find a slot free: `try_acquire` is synchronous, `acquire` waits.
         governor = self._governor
         try:
-            permit = governor.try_acquire(priority)  # most requests find a slot free
-            if permit is None:
-                permit = await governor.acquire(priority, max_wait)
+            permit = governor.try_acquire(priority) or await governor.acquire(priority, max_wait)
             try:
                 response = await self._transport.send(raw)
             except BaseException as exc:
@@ -210,7 +213,7 @@ class HttpRequester:
                 return await self._renewed(raw, path, exc, priority, max_wait)
 
             async def again() -> Any:
-                return await self._attempt(raw, path, priority, max_wait, governor)
+                return await self._exchange(raw, path, priority, max_wait, governor)
 
             result = await retry_failed_request(
                 self._retry,
@@ -225,22 +228,6 @@ class HttpRequester:
             budget.on_success()
         return result
 
-    async def _attempt(
-        self,
-        raw: RawRequest,
-        path: str,
-        priority: Priority,
-        max_wait: float | None,
-        governor: Governor,
-    ) -> Any:
-        """One retry: the same steps as the first attempt in `request`, on the call's key."""
-        try:
-            return await self._exchange(raw, path, priority, max_wait, governor)
-        except UnexpectedRedirectError as exc:
-            if not self._follow_redirects:
-                raise
-            return await self._follow(raw, exc, priority, max_wait, governor)
-
     async def _exchange(
         self,
         raw: RawRequest,
@@ -248,11 +235,13 @@ class HttpRequester:
         priority: Priority,
         max_wait: float | None,
         governor: Governor,
+        follow: bool = True,
     ) -> Any:
         """A governor slot, the request, and its answer read (or the permit ended unanswered).
 
-        (The first attempt in `send` spells the same steps out inline, to save a coroutine
-        frame on the common path.)
+        A retry's whole attempt, and one hop of `_follow` (`follow=False`: the hops are
+        counted there). The first attempt in `send` spells the same steps out inline, to
+        save a coroutine frame on the common path.
         """
         permit = governor.try_acquire(priority)
         if permit is None:
@@ -262,7 +251,12 @@ class HttpRequester:
         except BaseException as exc:
             self._unanswered(permit, exc, raw, path)
             raise
-        return self._answer(raw, path, permit, response)
+        try:
+            return self._answer(raw, path, permit, response)
+        except UnexpectedRedirectError as exc:
+            if not (follow and self._follow_redirects):
+                raise
+            return await self._follow(raw, exc, priority, max_wait, governor)
 
     async def _renewed(
         self,
@@ -281,7 +275,7 @@ class HttpRequester:
         ):
             raise expired
         headers = {**raw.headers, "Authorization": self._headers["Authorization"]}
-        return await self._attempt(
+        return await self._exchange(
             raw._replace(headers=headers), path, priority, max_wait, self._governor
         )
 
@@ -307,7 +301,7 @@ class HttpRequester:
             raw = raw._replace(url=target, params=None)
             path = _path_of(target)
             try:
-                return await self._exchange(raw, path, priority, max_wait, governor)
+                return await self._exchange(raw, path, priority, max_wait, governor, False)
             except UnexpectedRedirectError as again:
                 redirect = again
         redirect.message = f"stopped after {MAX_REDIRECTS} redirects: {redirect.message}"

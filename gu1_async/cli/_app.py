@@ -12,7 +12,7 @@ from ._limits import key, limits
 from ._status import status
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__, prog_name="gu1-async")
 def cli() -> None:
     """gu1 — the gu1 API from the command line (gu1-async).

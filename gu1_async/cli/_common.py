@@ -68,7 +68,6 @@ def gu1_options(fn: F) -> F:
         "--time-scale",
         envvar="GU1_TIME_SCALE",
         type=click.FloatRange(min=0, min_open=True),
-        default=None,
         hidden=True,
         help="Divide the plan's periods by this (for a fake server running on scaled time).",
     )(fn)
@@ -77,14 +76,12 @@ def gu1_options(fn: F) -> F:
         envvar="GU1_PLAN",
         type=click.Choice(PLAN_NAMES, case_sensitive=False),
         default="free",
-        show_default=True,
         show_envvar=True,
         help="The key's plan: seeds the rate-limit governor (response headers correct it).",
     )(fn)
     fn = click.option(
         "--base-url",
         envvar="GU1_BASE_URL",
-        default=None,
         show_envvar=True,
         help="API root (default https://api.gu1.ai).",
     )(fn)

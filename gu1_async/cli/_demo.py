@@ -29,14 +29,11 @@ def demo_rows(count: int) -> Iterator[Row]:
 
 
 @click.command()
-@click.option(
-    "--entities", "count", type=click.IntRange(1, 100_000), default=2_000, show_default=True
-)
+@click.option("--entities", "count", type=click.IntRange(1, 100_000), default=2_000)
 @click.option(
     "--time-scale",
     type=click.FloatRange(min=1),
     default=_TIME_SCALE,
-    show_default=True,
     help="How much faster than real time the fake's rate-limit windows pass.",
 )
 @click.option("--progress/--no-progress", default=True, help="Show the live progress bar.")

@@ -12,19 +12,17 @@ from ._common import PLAN_NAMES
 
 
 @click.command("fake-server")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8765)
 @click.option(
     "--plan",
     type=click.Choice(PLAN_NAMES),
     default="free",
-    show_default=True,
     help="Rate-limit windows of the fake keys.",
 )
 @click.option(
     "--time-scale",
     type=click.FloatRange(min=0, min_open=True),
     default=1.0,
-    show_default=True,
     help="How much faster than real time the rate-limit windows pass (3600: an hour a second).",
 )
 def fake_server(port: int, plan: str, time_scale: float) -> None:

@@ -54,19 +54,17 @@ __all__ = ["ingest", "run_ingestion"]
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option("--kind", type=click.Choice(KINDS), default="entities", show_default=True)
+@click.option("--kind", type=click.Choice(KINDS), default="entities")
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["auto", "jsonl", "csv"]),
     default="auto",
-    show_default=True,
     help="auto: csv for a .csv file, else JSON lines.",
 )
 @click.option(
     "--encoding",
     default=DEFAULT_ENCODING,
-    show_default=True,
     help="The file's text encoding (utf-8-sig, latin-1, cp1252...); a row that does not "
     "decode is rejected with its line and bytes, and the run goes on.",
 )
@@ -74,7 +72,6 @@ __all__ = ["ingest", "run_ingestion"]
     "--via",
     type=click.Choice(VIAS),
     default="upsert",
-    show_default=True,
     help="Entities: one upsert per row, bulk jobs of --bulk-size rows (creates only; needs "
     "the bulk import permission and feature flag), or auto (bulk, else upsert).",
 )
@@ -82,13 +79,11 @@ __all__ = ["ingest", "run_ingestion"]
     "--bulk-size",
     type=click.IntRange(1, 100_000),
     default=DEFAULT_BULK_SIZE,
-    show_default=True,
     help="Rows per bulk job (--via bulk or auto).",
 )
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 1000),
-    default=None,
     help=f"Most rows in flight at once (the governor paces them to the quota) "
     f"[default: {DEFAULT_CONCURRENCY}]; with --via bulk or auto, most jobs in flight "
     f"[default: {DEFAULT_BULK_CONCURRENCY}].",
@@ -96,13 +91,11 @@ __all__ = ["ingest", "run_ingestion"]
 @click.option(
     "--checkpoint",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
     help="Checkpoint file [default: FILE.checkpoint].",
 )
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
     help="Where failed rows go, as JSON lines with their error [default: FILE.rejects.jsonl].",
 )
 @click.option("--resume", is_flag=True, help="Skip the rows the checkpoint lists as finished.")
@@ -110,13 +103,11 @@ __all__ = ["ingest", "run_ingestion"]
 @click.option(
     "--max-wait",
     type=click.FloatRange(min=0),
-    default=None,
     help="Fail a row instead of waiting longer than this many seconds for quota.",
 )
 @click.option(
     "--shard",
     "shard_spec",
-    default=None,
     metavar="K/N",
     help="Send only shard K of N (1 <= K <= N): run N of these, on one machine or many, "
     "to send every row exactly once. Each shard has its own checkpoint, rejects and report.",
@@ -125,7 +116,6 @@ __all__ = ["ingest", "run_ingestion"]
     "--shard-by",
     type=click.Choice(SHARD_BY),
     default="row",
-    show_default=True,
     help="Split by row number, or by a hash of each row's externalId (all of an entity's "
     "rows in one shard, whatever the file's order).",
 )
@@ -133,7 +123,6 @@ __all__ = ["ingest", "run_ingestion"]
     "--redis",
     "redis_url",
     envvar="GU1_REDIS_URL",
-    default=None,
     metavar="URL",
     help="Share the key's rate-limit budget with every process on this Redis (the shards, "
     "your workers) instead of each spending the whole quota. Needs gu1-async[redis].",
@@ -142,7 +131,6 @@ __all__ = ["ingest", "run_ingestion"]
     "--redis-lease",
     envvar="GU1_REDIS_LEASE",
     type=click.FloatRange(min=0, min_open=True),
-    default=None,
     hidden=True,
     help="Seconds before a dead process's share of the Redis budget is freed (the store's "
     "lease, 15 s): a process killed while it held a window's probe stalls the others "
@@ -152,7 +140,6 @@ __all__ = ["ingest", "run_ingestion"]
     "--report",
     "report_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
     help="Write the run's report as JSON here [default with --shard: FILE.shard-K-of-N"
     ".report.json]; a resumed run adds to it.",
 )

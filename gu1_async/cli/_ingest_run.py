@@ -80,8 +80,8 @@ def _row_body(row: Row | BadRow) -> dict[str, Any]:
 def _bulk_run(
     client: Gu1Client,
     rows: Iterable[Row | BadRow],
-    *,
     via: str,
+    *,
     concurrency: int,
     bulk_size: int,
     poll_interval: float,
@@ -142,7 +142,7 @@ async def run_ingestion(
         run = _bulk_run(
             client,
             rows,
-            via=via,
+            via,
             concurrency=concurrency,
             bulk_size=bulk_size,
             poll_interval=poll_interval,

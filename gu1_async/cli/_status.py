@@ -48,21 +48,18 @@ KEY_ID_LENGTH = 12
     "redis_url",
     envvar="GU1_REDIS_URL",
     metavar="URL",
-    default=None,
     help="Show the budgets a RedisStore holds on this Redis (all keys, or --key-env / "
     "--key-id). Read-only. Needs gu1-async[redis].",
 )
 @click.option(
     "--key-env",
     metavar="VAR",
-    default=None,
     help="With --redis: only the budget of the key in environment variable VAR (read to "
     "compute its id; never shown).",
 )
 @click.option(
     "--key-id",
     metavar="HEX",
-    default=None,
     help="With --redis: only the budget whose key id (as this command prints it) starts so.",
 )
 @click.option(
@@ -71,7 +68,6 @@ KEY_ID_LENGTH = 12
 @click.option(
     "--base-url",
     metavar="URL",
-    default=None,
     help="Send one cheap request here with GU1_API_KEY and show what its headers said.",
 )
 @click.option(
@@ -79,7 +75,6 @@ KEY_ID_LENGTH = 12
     envvar="GU1_PLAN",
     type=click.Choice(PLAN_NAMES, case_sensitive=False),
     default="free",
-    show_default=True,
     help="With --base-url: the key's plan, until headers correct it.",
 )
 @click.option("--time-scale", type=click.FloatRange(min=0, min_open=True), hidden=True)
@@ -89,11 +84,10 @@ KEY_ID_LENGTH = 12
     type=click.FloatRange(min=0.1),
     is_flag=False,
     flag_value=2.0,
-    default=None,
     metavar="[SECONDS]",
     help="Refresh every SECONDS (default 2) until Ctrl-C.",
 )
-@click.option("--iterations", type=click.IntRange(min=1), default=None, hidden=True)
+@click.option("--iterations", type=click.IntRange(min=1), hidden=True)
 @click.pass_context
 def status(
     ctx: click.Context,

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from .._errors import ConfigurationError
-from ._redis_lua import Link, Lost, _scripts, _within
+from ._redis_lua import Link, Lost, Words, _scripts, _within
 
 __all__ = ["ClusterLink", "make_client", "socket_timeout", "store_errors"]
 
@@ -99,11 +99,7 @@ class ClusterLink:
         return sum(link.busy for link in self._links.values())
 
     async def call(
-        self,
-        operation: str,
-        keys: tuple[bytes, ...],
-        args: tuple[bytes, ...],
-        lost: Lost | None = None,
+        self, operation: str, keys: Words, args: Words, lost: Lost | None = None
     ) -> list[Any]:
         """`Link.call` on the master of the keys' slot.
 

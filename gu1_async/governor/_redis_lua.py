@@ -24,12 +24,15 @@ from typing import Any
 
 from ._redis_scripts import script_source
 
-__all__ = ["NOPLAN", "Link", "Lost", "script_source"]
+__all__ = ["NOPLAN", "Link", "Lost", "Words", "script_source"]
 
 _log = logging.getLogger("gu1_async.governor.redis")
 
 Lost = Callable[[list[Any]], Awaitable[None]]
 """What to do with the answer to a call whose caller went away (e.g. give a take back)."""
+
+Words = tuple[bytes, ...]
+"""A script call's keys, or its arguments, encoded."""
 
 NOPLAN = -1
 """A script's first reply item when the state is missing and no plan came with the call."""
@@ -109,11 +112,7 @@ class Link:
         self._timeout_error = RedisTimeoutError
 
     async def call(
-        self,
-        operation: str,
-        keys: tuple[bytes, ...],
-        args: tuple[bytes, ...],
-        lost: Lost | None = None,
+        self, operation: str, keys: Words, args: Words, lost: Lost | None = None
     ) -> list[Any]:
         """EVALSHA of `operation` on `keys`; the reply is never decoded.
 

@@ -52,6 +52,30 @@ class RedisStoreOptions(TypedDict, total=False):
     fleet_queue: bool
 
 
+def _check_options(
+    namespace: str,
+    on_store_error: str,
+    local_share: float,
+    timeout: float | None,
+    lease: float,
+    recheck: float,
+) -> None:
+    """Refuse a `RedisStore` option that cannot work, naming it and what it must be."""
+    if not namespace or any(c.isspace() for c in namespace):
+        raise ConfigurationError("namespace must be non-empty, without whitespace")
+    if on_store_error not in ("raise", "local"):
+        raise ConfigurationError(
+            f"on_store_error must be 'raise' or 'local', got {on_store_error!r}"
+        )
+    if not 0.0 < local_share <= 1.0:
+        raise ConfigurationError(f"local_share must be in (0, 1], got {local_share!r}")
+    if timeout is not None and not timeout > 0:
+        raise ConfigurationError(f"timeout must be > 0 or None, got {timeout!r}")
+    for name, value in (("lease", lease), ("recheck", recheck)):
+        if not value > 0:
+            raise ConfigurationError(f"{name} must be > 0, got {value!r}")
+
+
 def _number(value: float | None) -> str:
     return "-" if value is None else repr(float(value))
 
@@ -102,19 +126,7 @@ class RedisStore(SyncView, FleetStore):
         probe_interval: float = 5.0,
         fleet_queue: bool = True,
     ) -> None:
-        if on_store_error not in ("raise", "local"):
-            raise ConfigurationError(
-                f"on_store_error must be 'raise' or 'local', got {on_store_error!r}"
-            )
-        if not 0.0 < local_share <= 1.0:
-            raise ConfigurationError(f"local_share must be in (0, 1], got {local_share!r}")
-        for name, value in (("lease", lease), ("recheck", recheck)):
-            if not value > 0:
-                raise ConfigurationError(f"{name} must be > 0, got {value!r}")
-        if timeout is not None and not timeout > 0:
-            raise ConfigurationError(f"timeout must be > 0 or None, got {timeout!r}")
-        if not namespace or any(c.isspace() for c in namespace):
-            raise ConfigurationError("namespace must be non-empty, without whitespace")
+        _check_options(namespace, on_store_error, local_share, timeout, lease, recheck)
         self._client = client
         self._namespace = namespace
         self._on_error = on_store_error

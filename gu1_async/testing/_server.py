@@ -123,14 +123,9 @@ class FakeGu1Server(AsyncClosing):
         self._windows = resolve_windows(plan)
         self._time_scale = time_scale
         self._limiter = limiter
+        # The fields in HeaderStyle's order (the same names as this constructor's).
         style = HeaderStyle(
-            headers=headers,
-            reset_format=reset_format,
-            reset_late=reset_late,
-            date_mode=date_mode,
-            date_refresh=date_refresh,
-            date_phase=date_phase,
-            time_scale=time_scale,
+            headers, reset_format, reset_late, date_mode, date_refresh, date_phase, time_scale
         )
         self._gate = RateLimitGate(
             self._windows,

@@ -235,6 +235,7 @@ class HttpRequester:
         priority: Priority,
         max_wait: float | None,
         governor: Governor,
+        *,
         follow: bool = True,
     ) -> Any:
         """A governor slot, the request, and its answer read (or the permit ended unanswered).
@@ -301,7 +302,7 @@ class HttpRequester:
             raw = raw._replace(url=target, params=None)
             path = _path_of(target)
             try:
-                return await self._exchange(raw, path, priority, max_wait, governor, False)
+                return await self._exchange(raw, path, priority, max_wait, governor, follow=False)
             except UnexpectedRedirectError as again:
                 redirect = again
         redirect.message = f"stopped after {MAX_REDIRECTS} redirects: {redirect.message}"

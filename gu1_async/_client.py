@@ -253,6 +253,7 @@ class Gu1Client(AsyncClosing):
         """
         check_keywords(body, _BODY_KEYS, call="Gu1Client.request")
         params, json, files = body.get("params"), body.get("json"), body.get("files")
+        # `None`: a raw request has no registry operation name.
         return self._requester.send(
             method, None, priority, path, params, json, files, headers, timeout, max_wait
         )

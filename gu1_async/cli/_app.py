@@ -12,6 +12,7 @@ from ._limits import key, limits
 from ._status import status
 
 
+# show_default: every subcommand's --help shows its options' defaults, none need say so.
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__, prog_name="gu1-async")
 def cli() -> None:
